@@ -1,0 +1,3 @@
+"""avtomon: monitor Russian auto-industry news."""
+
+__version__ = "0.1.0"

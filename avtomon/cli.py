@@ -1,0 +1,230 @@
+"""The `avtomon` command: a thin click layer over the library.
+
+Each command parses arguments, calls one library function and turns library errors into
+messages that say how to fix the problem. Exit status: 0 success, 1 partial failure, 2 usage
+or configuration error.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from avtomon import settings
+from avtomon.errors import AvtomonError, ConfigError
+
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+
+
+class ConfigProblem(click.ClickException):
+    """A configuration error: exit status 2 like a usage error."""
+
+    exit_code = EXIT_USAGE
+
+
+@dataclass
+class Context:
+    """Global options shared by all commands."""
+
+    db: str
+    feeds: str
+    quiet: bool
+
+    def engine(self):  # type: ignore[no-untyped-def]
+        from avtomon.db import open_store
+
+        try:
+            return open_store(self.db)
+        except AvtomonError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    def config(self):  # type: ignore[no-untyped-def]
+        from avtomon.pipeline.config import load_feeds
+
+        try:
+            return load_feeds(self.feeds)
+        except ConfigError as exc:
+            raise ConfigProblem(str(exc)) from None
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="AVTOMON_DB", default=settings.DEFAULT_DB_URL, show_default=True,
+              help="Store URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB (env AVTOMON_DB).")
+@click.option("--feeds", "feeds_file", envvar="AVTOMON_FEEDS", default=settings.DEFAULT_FEEDS_FILE,
+              show_default=True, help="Feeds file (env AVTOMON_FEEDS).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only a one-line summary (for cron).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(package_name="avtomon")
+@click.pass_context
+def cli(ctx: click.Context, db: str, feeds_file: str, quiet: bool, verbose: int) -> None:
+    """Monitor Russian auto-industry news: poll feeds, extract facts, query them.
+
+    \b
+    Example:
+      avtomon ingest            # poll feeds.yaml into ./avtomon.db and extract facts
+      avtomon feeds             # health of every feed
+    """
+    level = logging.WARNING - 10 * verbose if not quiet else logging.ERROR
+    logging.basicConfig(level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    ctx.obj = Context(db=db, feeds=feeds_file, quiet=quiet)
+
+
+def _progress_printer(ctx: Context) -> tuple[Callable[[Any, int], None] | None, Callable[[], None]]:
+    """A rich progress bar on a terminal; nothing when piped or quiet."""
+    if ctx.quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
+    task: list[Any] = []
+
+    def update(outcome: Any, total: int) -> None:
+        if not task:
+            progress.start()
+            task.append(progress.add_task(outcome.feed, total=total))
+        progress.update(task[0], advance=1, description=outcome.feed)
+
+    return update, progress.stop
+
+
+def _report_poll(ctx: Context, summary: Any) -> None:
+    if not ctx.quiet:
+        for o in sorted(summary.outcomes, key=lambda o: o.feed):
+            if o.status == "error" or o.error:
+                mark = "FAIL" if o.status == "error" else "note"
+                click.echo(f"  {mark} {o.feed}: {o.error}", err=True)
+    click.echo(summary.line())
+
+
+def run_poll(ctx: Context, force: bool, only: tuple[str, ...]) -> Any:
+    from avtomon.pipeline.run import poll
+
+    config = ctx.config()
+    names = {f.name for f in config.feeds}
+    for name in only:
+        if name not in names:
+            raise ConfigProblem(f"--feed {name!r}: no such feed in {ctx.feeds}")
+    engine = ctx.engine()
+    update, stop = _progress_printer(ctx)
+    try:
+        summary = poll(engine, config, force=force, only=list(only) or None, on_progress=update)
+    finally:
+        stop()
+    return summary
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Also poll feeds waiting out a backoff or their interval.")
+@click.option("--feed", "only", multiple=True, help="Poll only this feed (repeatable).")
+@pass_ctx
+def poll(ctx: Context, force: bool, only: tuple[str, ...]) -> None:
+    """Fetch the feeds and store new articles (no extraction).
+
+    \b
+    Example:
+      avtomon poll --feed Комтранс --force
+    """
+    summary = run_poll(ctx, force, only)
+    _report_poll(ctx, summary)
+    if summary.failed:
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--failing", type=int, default=None, metavar="N",
+              help="Only feeds that failed N or more times in a row.")
+@click.pass_context
+def feeds(click_ctx: click.Context, failing: int | None) -> None:
+    """List feeds with their health: last success, last error, failures, next poll, articles.
+
+    \b
+    Example:
+      avtomon feeds
+      avtomon feeds --failing 3
+      avtomon feeds check
+    """
+    if click_ctx.invoked_subcommand:
+        return
+    from avtomon.pipeline.health import feed_status
+
+    ctx: Context = click_ctx.obj
+    rows = feed_status(ctx.engine(), ctx.config())
+    if failing is not None:
+        rows = [r for r in rows if r.failures >= failing]
+    from avtomon.output import print_table
+
+    print_table(["feed", "enabled", "last success", "failures", "next poll", "articles", "last error"],
+                [[r.name, "yes" if r.enabled else "no", _dt(r.last_success_at), r.failures, _dt(r.next_poll_at),
+                  r.articles, r.last_error or ""] for r in rows], title="Feeds")
+
+
+def _dt(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+@feeds.command("check")
+@click.option("--feed", "only", multiple=True, help="Check only this feed (repeatable).")
+@pass_ctx
+def feeds_check(ctx: Context, only: tuple[str, ...]) -> None:
+    """Fetch every feed now and show status, HTTP code, entries and newest date; stores nothing.
+
+    \b
+    Example:
+      avtomon feeds check --feed Автостат
+    """
+    from avtomon.output import print_table
+    from avtomon.pipeline.health import check_feeds
+
+    config = ctx.config()
+    results = check_feeds(config, list(only) or None)
+    print_table(["feed", "status", "http", "entries", "newest", "error"],
+                [[r.feed, r.status, r.http_status or "", r.entries, _dt(r.newest), r.error or ""]
+                 for r in results], title="Feed check")
+    if any(r.status == "error" for r in results):
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.group()
+def db() -> None:
+    """Store maintenance: schema upgrade and statistics.
+
+    \b
+    Example:
+      avtomon db upgrade
+    """
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Create or upgrade the store schema to the newest migration.
+
+    \b
+    Example:
+      avtomon --db postgresql+psycopg://analyst@127.0.0.1/avtomon db upgrade
+    """
+    from avtomon.db import make_engine, upgrade
+
+    try:
+        before, after = upgrade(make_engine(ctx.db))
+    except AvtomonError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:
+        raise click.ClickException(f"cannot upgrade {ctx.db}: {exc} (check --db / AVTOMON_DB)") from None
+    click.echo(f"schema at {after} (was {before or 'empty'})" if before != after else f"schema already at {after}")
+
+
+def main() -> None:
+    cli(prog_name="avtomon")

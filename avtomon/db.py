@@ -1,0 +1,109 @@
+"""Open the store: engine set-up per backend and automatic Alembic migration."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from avtomon.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "alembic"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets readers (queries, exports, backups) run while ingest writes; busy_timeout makes a
+    # second writer wait instead of failing at once with "database is locked".
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for a SQLite or PostgreSQL URL (``postgresql://`` means psycopg 3)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            f"{url!r} is not a database URL (use sqlite:///avtomon.db or postgresql+psycopg://user@host/db)"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername.startswith("sqlite"):
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise StoreError(f"{url}: folder {folder} does not exist; create it or choose another --db")
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.drivername.startswith("postgresql"):
+        return create_engine(parsed, pool_pre_ping=True)
+    raise StoreError(f"{url}: unsupported database (use sqlite:///FILE or postgresql+psycopg://…)")
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config that runs our packaged migrations on `engine`."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Bring the schema to the newest migration; returns (before, after) revisions."""
+    before = current_revision(engine)
+    command.upgrade(alembic_config(engine), "head")
+    return before, current_revision(engine)
+
+
+def open_store(url: str, migrate: bool = True) -> Engine:
+    """Open the store, creating or upgrading the schema when needed.
+
+    Args:
+        url: SQLAlchemy URL (``sqlite:///avtomon.db``, ``postgresql+psycopg://…``).
+        migrate: upgrade an out-of-date schema automatically.
+
+    Returns:
+        A ready engine.
+
+    Raises:
+        StoreError: the database cannot be reached or migrated.
+    """
+    engine = make_engine(url)
+    try:
+        if migrate and current_revision(engine) != head_revision(engine):
+            log.info("upgrading store schema at %s", engine.url.render_as_string(hide_password=True))
+            upgrade(engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreError(f"cannot open the store {engine.url.render_as_string(hide_password=True)}: "
+                         f"{reason} (check --db / AVTOMON_DB)") from None
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

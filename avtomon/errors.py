@@ -1,0 +1,13 @@
+"""Library exceptions; the CLI turns them into messages and exit codes."""
+
+
+class AvtomonError(Exception):
+    """Base class for errors the user can act on."""
+
+
+class ConfigError(AvtomonError):
+    """feeds.yaml (or another config) is missing or invalid; exit status 2."""
+
+
+class StoreError(AvtomonError):
+    """The database cannot be opened or migrated."""

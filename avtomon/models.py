@@ -1,0 +1,153 @@
+"""SQLAlchemy 2 typed ORM models: the store schema shared by SQLite and PostgreSQL.
+
+Table and column names are a contract (DESIGN.md): analysts and outside checks query them.
+Times are stored as naive UTC datetimes so SQLite and PostgreSQL compare them alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Feed(Base):
+    """A polled source and its HTTP cache and health state."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(Text)  # where we poll now (a permanent redirect updates it)
+    config_url: Mapped[str | None] = mapped_column(Text)  # the URL in feeds.yaml when we last synced
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_polled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PollRun(Base):
+    """One poll of one feed."""
+
+    __tablename__ = "poll_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed: Mapped[str] = mapped_column(String(200), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20))  # ok | not_modified | error | skipped
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    items_new: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Article(Base):
+    """One news item, stored once whatever feeds carried it."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        # dedup by (feed, guid) when the URL changed but the guid did not
+        Index("ix_articles_feed_guid", "feed", "guid"),
+        # the extraction backlog: WHERE extract_status = 'pending'
+        Index("ix_articles_extract_status", "extract_status"),
+        # date filters of queries and exports
+        Index("ix_articles_published_at", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # canonical URL; NULL only for entries that carry no link at all (then guid or hash dedups)
+    url: Mapped[str | None] = mapped_column(Text, unique=True)
+    guid: Mapped[str | None] = mapped_column(Text)
+    feed: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime] = mapped_column(DateTime)
+    published_guessed: Mapped[bool] = mapped_column(Boolean, default=False)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+    # dedup across feeds for items without a stable URL
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    text_source: Mapped[str] = mapped_column(String(10), default="feed")  # feed | page
+    extract_status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | failed
+    extractor_version: Mapped[str | None] = mapped_column(String(20))
+    extract_error: Mapped[str | None] = mapped_column(Text)
+    extracted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    relevance: Mapped[float | None] = mapped_column(Float)
+    relevant: Mapped[bool | None] = mapped_column(Boolean)
+
+    mentions: Mapped[list[Mention]] = relationship(back_populates="article", cascade="all, delete-orphan",
+                                                   passive_deletes=True)
+    events: Mapped[list[Event]] = relationship(back_populates="article", cascade="all, delete-orphan",
+                                               passive_deletes=True)
+
+
+class Entity(Base):
+    """A company, organization, region, category or person, identified by (kind, key)."""
+
+    __tablename__ = "entities"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_entities_kind_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # company | organization | region | category | person
+    key: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Text)
+    known: Mapped[bool] = mapped_column(Boolean, default=True)
+    org_kind: Mapped[str | None] = mapped_column(String(20))  # government | media | finance | other
+
+
+class Mention(Base):
+    """One occurrence of an entity in an article, with character offsets into title + "\\n\\n" + text."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        # "which articles mention X": entity first
+        Index("ix_mentions_entity_article", "entity_id", "article_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"))
+    start_char: Mapped[int] = mapped_column(Integer)
+    end_char: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship(back_populates="mentions")
+    entity: Mapped[Entity] = relationship()
+
+
+class Event(Base):
+    """An event (launch, investment, …) found in one sentence of an article."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(20), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id", ondelete="SET NULL"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id", ondelete="SET NULL"))
+    categories: Mapped[str] = mapped_column(Text, default="")  # comma-separated category keys
+    sentence: Mapped[str] = mapped_column(Text)
+    start_char: Mapped[int] = mapped_column(Integer)
+    end_char: Mapped[int] = mapped_column(Integer)
+
+    article: Mapped[Article] = relationship(back_populates="events")
+    company: Mapped[Entity | None] = relationship(foreign_keys=[company_id])
+    region: Mapped[Entity | None] = relationship(foreign_keys=[region_id])

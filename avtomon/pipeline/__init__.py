@@ -1,0 +1,1 @@
+"""Ingestion stages: config → fetch → parse → dedup → store, wired together in run."""

@@ -1,0 +1,133 @@
+"""Wire the stages together: poll (fetch → parse → dedup → store) and feed checks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from avtomon.models import Feed
+from avtomon.pipeline.config import FeedConfig, FeedsConfig
+from avtomon.pipeline.fetch import FetchLimits, FetchRequest, FetchResult, fetch_many
+from avtomon.pipeline.parse import ParsedFeed, parse_feed
+from avtomon.pipeline.store import is_due, record_result, store_entries, sync_feeds
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """What one feed's poll did, for summaries and progress output."""
+
+    feed: str
+    status: str  # ok | not_modified | error
+    http_status: int | None
+    items_seen: int
+    items_new: int
+    error: str | None
+
+
+@dataclass
+class PollSummary:
+    """The whole poll: per-feed outcomes plus feeds skipped (backoff, interval, disabled)."""
+
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.status == "error"]
+
+    @property
+    def new_articles(self) -> int:
+        return sum(o.items_new for o in self.outcomes)
+
+    def line(self) -> str:
+        ok = len(self.outcomes) - len(self.failed)
+        parts = [f"{len(self.outcomes)} feeds polled", f"{ok} ok", f"{len(self.failed)} failed",
+                 f"{self.new_articles} new articles"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        return ", ".join(parts)
+
+
+def limits_for(config: FeedsConfig) -> FetchLimits:
+    s = config.settings
+    return FetchLimits(timeout=s.timeout, max_body_bytes=s.max_body_bytes, user_agent=s.user_agent,
+                       concurrency=s.concurrency)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def parse_result(result: FetchResult) -> ParsedFeed:
+    """Parse a fetched body (an empty ParsedFeed for 304s and errors)."""
+    if result.status != "ok":
+        return ParsedFeed()
+    return parse_feed(result.body, result.headers, result.feed, result.final_url or result.url, result.fetched_at)
+
+
+def _store_one(engine: Engine, result: FetchResult, backoff_max: float) -> FeedOutcome:
+    """Parse and store one feed's answer in its own transaction: a failure here touches no other feed."""
+    parsed = parse_result(result)
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        feed_row = session.scalars(select(Feed).where(Feed.name == result.feed)).one()
+        new = store_entries(session, parsed.entries) if parsed.entries else 0
+        run = record_result(session, feed_row, result, len(parsed.entries), new, parsed.error,
+                            parsed.note, backoff_max)
+    return FeedOutcome(result.feed, run.status, result.http_status, len(parsed.entries), new, run.error)
+
+
+def due_requests(engine: Engine, feeds: list[FeedConfig], force: bool) -> tuple[list[FetchRequest], list[str]]:
+    """Sync feed rows and pick what to poll now; returns (requests, skipped feed names)."""
+    now = _now()
+    requests, skipped = [], []
+    with Session(engine) as session, session.begin():
+        rows = sync_feeds(session, feeds)
+        for cfg in feeds:
+            row = rows[cfg.name]
+            if not cfg.enabled or not (force or is_due(row, cfg, now)):
+                skipped.append(cfg.name)
+                continue
+            requests.append(FetchRequest(cfg.name, row.url, row.etag, row.last_modified))
+    return requests, skipped
+
+
+def poll(engine: Engine, config: FeedsConfig, force: bool = False, only: list[str] | None = None,
+         on_progress: Callable[[FeedOutcome, int], None] | None = None) -> PollSummary:
+    """Poll every due feed concurrently and store new articles.
+
+    Args:
+        engine: an open store.
+        config: the validated feeds.yaml.
+        force: poll feeds waiting out a backoff or their interval too.
+        only: restrict to these feed names.
+        on_progress: called after each feed with its outcome and the number of feeds to poll.
+
+    Returns:
+        Per-feed outcomes; a failed feed never stops the others.
+    """
+    feeds = [f for f in config.feeds if not only or f.name in only]
+    requests, skipped = due_requests(engine, feeds, force)
+    summary = PollSummary(skipped=skipped)
+    limits = limits_for(config)
+
+    async def run() -> None:
+        async for result in fetch_many(requests, limits):
+            try:
+                outcome = _store_one(engine, result, config.settings.backoff_max)
+            except Exception as exc:  # a store error on one feed is reported, the others go on
+                log.exception("storing feed %s failed", result.feed)
+                outcome = FeedOutcome(result.feed, "error", result.http_status, 0, 0, f"store failed: {exc}")
+            summary.outcomes.append(outcome)
+            if on_progress:
+                on_progress(outcome, len(requests))
+
+    asyncio.run(run())
+    return summary
