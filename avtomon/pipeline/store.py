@@ -68,7 +68,8 @@ def store_entries(session: Session, entries: Sequence[EntryRecord]) -> int:
     return _insert_articles(session, dedup(session, entries))
 
 
-def record_result(session: Session, row: Feed, result: FetchResult, items_seen: int, items_new: int, fatal: str | None, note: str | None, backoff_max: float) -> PollRun:
+def record_result(session: Session, row: Feed, result: FetchResult, items_seen: int, items_new: int,
+                  fatal: str | None, note: str | None, backoff_max: float) -> PollRun:
     """Update the feed's cache and health and add its poll_runs row.
 
     `fatal` is a parse failure that makes the whole answer useless (an HTML page); `note` is a
@@ -103,4 +104,4 @@ def record_result(session: Session, row: Feed, result: FetchResult, items_seen: 
 
 def article_counts(session: Session) -> dict[str, int]:
     """Articles stored per feed name."""
-    return dict(session.execute(select(Article.feed, func.count()).group_by(Article.feed)).tuples().all())
+    return {feed: n for feed, n in session.execute(select(Article.feed, func.count()).group_by(Article.feed))}
