@@ -10,50 +10,13 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from avtomon import settings
-from avtomon.errors import AvtomonError, ConfigError
-
-EXIT_PARTIAL = 1
-EXIT_USAGE = 2
-
-
-class ConfigProblem(click.ClickException):
-    """A configuration error: exit status 2 like a usage error."""
-
-    exit_code = EXIT_USAGE
-
-
-@dataclass
-class Context:
-    """Global options shared by all commands."""
-
-    db: str
-    feeds: str
-    quiet: bool
-
-    def engine(self):  # type: ignore[no-untyped-def]
-        from avtomon.db import open_store
-
-        try:
-            return open_store(self.db)
-        except AvtomonError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    def config(self):  # type: ignore[no-untyped-def]
-        from avtomon.pipeline.config import load_feeds
-
-        try:
-            return load_feeds(self.feeds)
-        except ConfigError as exc:
-            raise ConfigProblem(str(exc)) from None
-
-
-pass_ctx = click.make_pass_decorator(Context)
+from avtomon.cli_common import EXIT_PARTIAL, ConfigProblem, Context, pass_ctx
+from avtomon.errors import AvtomonError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -224,6 +187,34 @@ def db_upgrade(ctx: Context) -> None:
     except Exception as exc:
         raise click.ClickException(f"cannot upgrade {ctx.db}: {exc} (check --db / AVTOMON_DB)") from None
     click.echo(f"schema at {after} (was {before or 'empty'})" if before != after else f"schema already at {after}")
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Also poll feeds waiting out a backoff or their interval.")
+@click.option("--feed", "only", multiple=True, help="Poll only this feed (repeatable).")
+@click.option("--batch", default=32, show_default=True, help="Articles per extraction batch.")
+@pass_ctx
+def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int) -> None:
+    """Poll the feeds, then extract facts from new articles: what cron runs.
+
+    \b
+    Example:
+      avtomon --quiet ingest        # in crontab: */15 * * * *
+    """
+    from avtomon.cli_extract import run_extract
+
+    summary = run_poll(ctx, force, only)
+    _report_poll(ctx, summary)
+    extracted = run_extract(ctx, batch, False, None)
+    click.echo(extracted.line())
+    if summary.failed or extracted.failed:
+        sys.exit(EXIT_PARTIAL)
+
+
+from avtomon.cli_extract import analyze, evaluate, extract  # noqa: E402  (registered below)
+
+for _command in (extract, analyze, evaluate):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -1,0 +1,61 @@
+"""Run every extractor over texts in batches: the library behind `avtomon analyze` and `extract`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from avtomon.extractors.companies import find_organizations
+from avtomon.extractors.events import find_events
+from avtomon.extractors.nlp import NLP, Parsed, get_nlp
+from avtomon.extractors.persons import find_persons
+from avtomon.extractors.places import find_categories, find_regions
+from avtomon.extractors.records import Analysis
+from avtomon.extractors.relevance import relevance
+from avtomon.extractors.resources import Resources, get_resources
+
+BATCH = 32
+
+
+def compose(title: str | None, text: str) -> str:
+    """The analysed text of an article: title + blank line + text (offsets refer to this)."""
+    return f"{title}\n\n{text}" if title else text
+
+
+def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0) -> Analysis:
+    companies, organizations, claimed = find_organizations(nlp, parsed, res)
+    regions = find_regions(parsed, res, claimed)
+    categories = find_categories(parsed, res)
+    persons = find_persons(nlp, parsed, claimed)
+    events = find_events(parsed, res, companies, regions, categories, title_end)
+    score, relevant = relevance(parsed, companies, categories, events)
+    by_first = lambda h: min(m.start for m in h.mentions)  # noqa: E731
+    return Analysis(companies=sorted(companies, key=by_first), organizations=sorted(organizations, key=by_first),
+                    regions=sorted(regions, key=by_first), categories=sorted(categories, key=by_first),
+                    persons=sorted(persons, key=by_first), events=events, relevance=score, relevant=relevant)
+
+
+def analyze_many(texts: Iterable[str], title_ends: Sequence[int] | None = None, batch: int = BATCH
+                 ) -> list[Analysis]:
+    """Analyse texts in batches (NER runs batched, the heavy part).
+
+    Args:
+        texts: the texts, each analysed exactly as given (offsets index into it).
+        title_ends: per text, where its title ends (0 if none), to find the article's main company.
+        batch: texts per NER batch.
+
+    Returns:
+        One Analysis per text, in order.
+    """
+    nlp, res = get_nlp(), get_resources()
+    texts = list(texts)
+    ends = list(title_ends) if title_ends is not None else [0] * len(texts)
+    out: list[Analysis] = []
+    for i in range(0, len(texts), batch):
+        for parsed, end in zip(nlp.parse_many(texts[i : i + batch]), ends[i : i + batch], strict=True):
+            out.append(analyze_parsed(nlp, res, parsed, end))
+    return out
+
+
+def analyze_text(text: str, title_end: int = 0) -> Analysis:
+    """Analyse one text."""
+    return analyze_many([text], [title_end])[0]

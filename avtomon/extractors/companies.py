@@ -1,0 +1,112 @@
+"""Companies and other organisations: gazetteers first, natasha ORG spans for the rest.
+
+The gazetteer beats the NER type: natasha reads «Автотор» as a person in the reference article,
+and a place-named company («Урал») as a location. An ORG span outside the gazetteers becomes a
+company or an organisation by the words in and around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from avtomon.extractors.gazetteer import Match
+from avtomon.extractors.nlp import NLP, NerSpan, Parsed, Token, fold
+from avtomon.extractors.normalize import QUOTES, nominative_org, strip_legal
+from avtomon.extractors.records import EntityHit, Mention
+from avtomon.extractors.resources import OrgEntry, Resources
+
+COMPANY_CUES = {"завод", "автозавод", "автопроизводитель", "автоконцерн", "концерн", "производитель", "дилер",
+                "автодилер", "дистрибьютор", "автохолдинг", "автосборочный", "сборочный", "шинный", "моторный",
+                "автомобильный", "автокомпонент", "автобусный", "тракторный", "лизинговый", "поставщик",
+                "автоцентр", "автосалон", "электромобиль", "грузовик", "автомобиль", "машиностроительный",
+                "автопром", "марка", "бренд", "стартап"}
+GOVERNMENT_CUES = {"министерство", "министр", "правительство", "администрация", "служба", "комитет", "департамент",
+                   "ведомство", "дума", "парламент", "суд", "прокуратура", "мэрия", "губернатор", "госкорпорация",
+                   "управление", "инспекция", "федеральный", "государственный", "совет", "палата", "полиция",
+                   "партия", "фракция", "армия", "войско", "мвд", "фсб", "мид"}
+MEDIA_CUES = {"газета", "издание", "телеканал", "журнал", "портал", "агентство", "радиостанция", "сми",
+              "информагентство", "аналитический"}
+FINANCE_CUES = {"банк", "фонд", "биржа", "страховой", "инвестиционный", "брокер", "кредитный", "финансовый"}
+CONTEXT_TOKENS = 3
+
+
+def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def gazetteer_hits(parsed: Parsed, res: Resources) -> list[tuple[Match, Mention]]:
+    """Company and organisation gazetteer matches with their character spans."""
+    out = []
+    for m in res.orgs.find(parsed.tokens):
+        start, end = parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end
+        out.append((m, Mention(start, end, parsed.text[start:end])))
+    return out
+
+
+def _tokens_in(tokens: Sequence[Token], start: int, end: int) -> list[int]:
+    return [i for i, t in enumerate(tokens) if t.start >= start and t.end <= end]
+
+
+def classify_org(parsed: Parsed, span: NerSpan) -> tuple[str, str | None]:
+    """('company', None) or ('organization', kind) from cue words inside and just before the span."""
+    idx = _tokens_in(parsed.tokens, span.start, span.end)
+    if not idx:
+        return "organization", "other"
+    first = idx[0]
+    before = range(max(0, first - CONTEXT_TOKENS), first)
+    lemmas_inside = {parsed.tokens[i].lemma for i in idx}
+    lemmas_before = {parsed.tokens[i].lemma for i in before}
+    for lemmas in (lemmas_inside, lemmas_before):
+        if lemmas & GOVERNMENT_CUES:
+            return "organization", "government"
+        if lemmas & FINANCE_CUES:
+            return "organization", "finance"
+        if lemmas & MEDIA_CUES:
+            return "organization", "media"
+        if lemmas & COMPANY_CUES:
+            return "company", None
+    return "organization", "other"
+
+
+def _clean_span(parsed: Parsed, span: NerSpan) -> tuple[int, int]:
+    """Trim quotes and surrounding punctuation from a NER span (offsets stay exact)."""
+    start, end = span.start, span.end
+    text = parsed.text
+    while start < end and (text[start] in QUOTES or text[start].isspace()):
+        start += 1
+    while end > start and (text[end - 1] in QUOTES + ".,:;" or text[end - 1].isspace()):
+        end -= 1
+    return start, end
+
+
+def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
+                       ) -> tuple[list[EntityHit], list[EntityHit], list[tuple[int, int]]]:
+    """Companies and organisations with mentions, plus the character ranges the gazetteer claimed.
+
+    Returns:
+        (companies, organizations, claimed ranges) — the ranges let persons and regions step aside.
+    """
+    by_key: dict[tuple[str, str], EntityHit] = {}
+    claimed: list[tuple[int, int]] = []
+    for match, mention in gazetteer_hits(parsed, res):
+        entry: OrgEntry = match.payload
+        hit = by_key.setdefault((entry.entity, entry.key), EntityHit(
+            entry.entity, entry.key, entry.name, known=True,
+            org_kind=entry.kind if entry.entity == "organization" else None))
+        hit.mentions.append(mention)
+        claimed.append((mention.start, mention.end))
+    for span in parsed.ner:
+        if span.type != "ORG" or any(_overlaps(span.start, span.end, a, b) for a, b in claimed):
+            continue
+        start, end = _clean_span(parsed, span)
+        surface = parsed.text[start:end]
+        name = nominative_org(nlp, surface)
+        if not strip_legal(name) or len(name) < 2:
+            continue
+        entity, kind = classify_org(parsed, span)
+        key = fold(strip_legal(name))
+        hit = by_key.setdefault((entity, key), EntityHit(entity, key, name, known=False, org_kind=kind))
+        hit.mentions.append(Mention(start, end, surface))
+    companies = [h for (e, _), h in by_key.items() if e == "company"]
+    organizations = [h for (e, _), h in by_key.items() if e == "organization"]
+    return companies, organizations, claimed

@@ -1,0 +1,157 @@
+"""One shared NLP context: razdel segmentation, natasha NER, pymorphy3 lemmas.
+
+Heavy components are built lazily, once per process, and reused (natasha's own convention: build
+once, pass in). Nothing loads at import time so `avtomon --help` stays instant. natasha and
+razdel shapes stop here: callers get `Token`, `Sentence` and `NerSpan` records.
+
+natasha's MorphVocab is built on pymorphy2, which breaks on Python ≥ 3.12, so lemmas come from
+pymorphy3 directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+_LOCK = threading.Lock()
+_INSTANCE: NLP | None = None
+LEMMA_CACHE_MAX = 500_000
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word or punctuation mark with its offsets and lemmas (lower-case, ё → е)."""
+
+    text: str
+    start: int
+    end: int
+    lemma: str  # the most likely lemma
+    forms: frozenset[str]  # every lemma pymorphy3 considers plus the lower-cased surface form
+    sent: int  # index of the sentence holding the token
+    first_in_sentence: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NerSpan:
+    """A natasha NER span: type is PER, LOC or ORG."""
+
+    type: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A text split into sentences and tokens, with NER spans."""
+
+    text: str
+    sentences: list[Sentence]
+    tokens: list[Token]
+    ner: list[NerSpan]
+
+
+def fold(word: str) -> str:
+    """Lower-case and ё → е: the form all matching compares on."""
+    return word.lower().replace("ё", "е")
+
+
+def adapt_ner_spans(markup: Any) -> list[NerSpan]:
+    """natasha NERMarkup → our records."""
+    return [NerSpan(s.type, s.start, s.stop, markup.text[s.start : s.stop]) for s in markup.spans]
+
+
+class NLP:
+    """Lazily built NLP components; use `get_nlp()` to share one per process."""
+
+    def __init__(self) -> None:
+        self._lemmas: dict[str, tuple[str, frozenset[str]]] = {}
+
+    @cached_property
+    def morph(self) -> Any:
+        import pymorphy3
+
+        return pymorphy3.MorphAnalyzer()
+
+    @cached_property
+    def ner_tagger(self) -> Any:
+        from natasha import NewsEmbedding, NewsNERTagger
+
+        return NewsNERTagger(NewsEmbedding())
+
+    def lemmas(self, word: str) -> tuple[str, frozenset[str]]:
+        """(best lemma, all candidate lemmas + surface), cached: news repeats its words."""
+        key = word
+        hit = self._lemmas.get(key)
+        if hit is not None:
+            return hit
+        low = fold(word)
+        if not any(ch.isalpha() for ch in word):
+            result = (low, frozenset((low,)))
+        else:
+            parses = self.morph.parse(word)
+            forms = {fold(p.normal_form) for p in parses[:4]}
+            forms.add(low)
+            best = fold(parses[0].normal_form) if parses else low
+            result = (best, frozenset(forms))
+        if len(self._lemmas) < LEMMA_CACHE_MAX:
+            self._lemmas[key] = result
+        return result
+
+    def phrase_lemmas(self, phrase: str) -> tuple[str, ...]:
+        """Best lemmas of each word of a gazetteer phrase."""
+        from razdel import tokenize
+
+        return tuple(self.lemmas(t.text)[0] for t in tokenize(phrase))
+
+    def segment(self, text: str) -> tuple[list[Sentence], list[Token]]:
+        """Sentences and tokens with offsets into `text`."""
+        from razdel import sentenize, tokenize
+
+        sentences: list[Sentence] = []
+        tokens: list[Token] = []
+        for si, sent in enumerate(sentenize(text)):
+            sentences.append(Sentence(sent.start, sent.stop, sent.text))
+            first = True
+            for tok in tokenize(sent.text):
+                lemma, forms = self.lemmas(tok.text)
+                is_word = any(ch.isalnum() for ch in tok.text)
+                tokens.append(Token(tok.text, sent.start + tok.start, sent.start + tok.stop, lemma, forms, si,
+                                    first and is_word))
+                if is_word:
+                    first = False
+        return sentences, tokens
+
+    def ner(self, texts: Sequence[str]) -> list[list[NerSpan]]:
+        """NER spans for many texts at once (the tagger batches internally)."""
+        return [adapt_ner_spans(m) for m in self.ner_tagger.map(list(texts))]
+
+    def parse_many(self, texts: Iterable[str]) -> list[Parsed]:
+        """Segment, lemmatise and tag a batch of texts."""
+        texts = list(texts)
+        spans = self.ner(texts) if texts else []
+        out = []
+        for text, ner in zip(texts, spans, strict=True):
+            sentences, tokens = self.segment(text)
+            out.append(Parsed(text, sentences, tokens, ner))
+        return out
+
+
+def get_nlp() -> NLP:
+    """The process-wide NLP context (built on first use, thread-safe)."""
+    global _INSTANCE
+    if _INSTANCE is None:
+        with _LOCK:
+            if _INSTANCE is None:
+                _INSTANCE = NLP()
+    return _INSTANCE

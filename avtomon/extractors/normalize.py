@@ -1,0 +1,101 @@
+"""Bring names found in oblique cases to the nominative with pymorphy3."""
+
+from __future__ import annotations
+
+import re
+
+from avtomon.extractors.nlp import NLP
+
+QUOTES = "«»\"“”„'’`"
+LEGAL_FORMS = {"пао", "оао", "зао", "ао", "ооо", "нао", "гк", "нпо", "фгуп", "гуп", "муп", "ано", "ип", "llc", "ltd",
+               "inc", "gmbh", "ag", "plc", "co", "jsc", "pjsc"}
+_SPACE = re.compile(r"\s+")
+
+
+def strip_legal(text: str) -> str:
+    """Remove quotes and legal forms: «ПАО „КАМАЗ“» → КАМАЗ."""
+    words = [w.strip(QUOTES + ",.") for w in _SPACE.split(text)]
+    words = [w for w in words if w and w.lower() not in LEGAL_FORMS]
+    return " ".join(words)
+
+
+def _restore_case(original: str, word: str) -> str:
+    if original.isupper() and len(original) > 1:
+        return word.upper()
+    if original[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+def _to_nomn(nlp: NLP, word: str, gender: str | None = None, number: str | None = None) -> tuple[str, str | None]:
+    """One word in the nominative; returns (word, gender of the chosen parse)."""
+    if not any(ch.isalpha() for ch in word) or ("-" in word and word.isupper()):
+        return word, None
+    parses = nlp.morph.parse(word)
+    for p in parses:
+        if p.tag.case in (None, "nomn") and p.word == word.lower():
+            return word, p.tag.gender
+    best = parses[0]
+    if best.tag.case is None:
+        return word, None
+    wanted = {"nomn"}
+    if number:
+        wanted.add(number)
+    if gender and best.tag.POS in ("ADJF", "PRTF") and number != "plur":
+        wanted.add(gender)
+    form = best.inflect(wanted) or best.inflect({"nomn"})
+    if form is None:
+        return word, best.tag.gender
+    return _restore_case(word, form.word), best.tag.gender
+
+
+def nominative_org(nlp: NLP, text: str) -> str:
+    """«Ульяновского моторного завода» → «Ульяновский моторный завод»; words after the head noun stay.
+
+    Only the leading adjectives and the first noun agree with the case; what follows is usually a
+    genitive complement («завод имени Лихачёва») and must stay as written.
+    """
+    words = strip_legal(text).split(" ")
+    if not words or not words[0]:
+        return text.strip(QUOTES)
+    head = None
+    for i, w in enumerate(words):
+        parse = nlp.morph.parse(w)[0]
+        if parse.tag.POS == "NOUN" or not parse.tag.POS or "LATN" in parse.tag or "UNKN" in parse.tag:
+            head = i
+            break
+    if head is None:
+        head = len(words) - 1
+    noun, gender = _to_nomn(nlp, words[head])
+    number = "plur" if "plur" in nlp.morph.parse(words[head])[0].tag else None
+    out = [_to_nomn(nlp, w, gender, number)[0] for w in words[:head]] + [noun] + words[head + 1 :]
+    return " ".join(out)
+
+
+def nominative_person(nlp: NLP, text: str) -> str:
+    """«Владимира Щербакова» → «Владимир Щербаков», «Анны Ивановой» → «Анна Иванова»."""
+    words = _SPACE.split(text.strip())
+    gender = None
+    for w in words:
+        for p in nlp.morph.parse(w):
+            if "Name" in p.tag:
+                gender = p.tag.gender
+                break
+        if gender:
+            break
+    out = []
+    for w in words:
+        if len(w) <= 2 or w.endswith("."):
+            out.append(w)  # initials
+            continue
+        parses = nlp.morph.parse(w)
+        name_parses = [p for p in parses if {"Name", "Surn", "Patr"} & set(p.tag.grammemes)] or parses
+        if gender:
+            name_parses = [p for p in name_parses if p.tag.gender in (gender, None)] or name_parses
+        best = name_parses[0]
+        if best.tag.case in (None, "nomn") or "UNKN" in best.tag:
+            out.append(w)
+            continue
+        form = best.inflect({"nomn", "sing"} | ({gender} if gender else set())) or best.inflect({"nomn"})
+        out.append(_restore_case(w, form.word) if form else w)
+    return " ".join(out)

@@ -1,0 +1,42 @@
+"""Russian regions (ISO 3166-2:RU) from subject names, cities and towns, and adjectives."""
+
+from __future__ import annotations
+
+from avtomon.extractors.nlp import Parsed
+from avtomon.extractors.records import EntityHit, Mention
+from avtomon.extractors.resources import RegionEntry, Resources
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def find_regions(parsed: Parsed, res: Resources, companies: list[tuple[int, int]]) -> list[EntityHit]:
+    """Regions with mentions.
+
+    A city named like a person (Королёв, Чехов, Владимир) is dropped where natasha sees a person;
+    a weak name (Волжский) is dropped inside a company name (Волжский автомобильный завод).
+    """
+    persons = [(s.start, s.end) for s in parsed.ner if s.type == "PER"]
+    hits: dict[str, EntityHit] = {}
+    for m in res.regions.find(parsed.tokens):
+        entry: RegionEntry = m.payload
+        span = (parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end)
+        if (entry.source in ("city", "alias") or m.strict) and any(_overlaps(span, p) for p in persons):
+            continue
+        if entry.weak and any(_overlaps(span, c) for c in companies):
+            continue
+        hit = hits.setdefault(entry.code, EntityHit("region", entry.code, res.region_names[entry.code]))
+        hit.mentions.append(Mention(span[0], span[1], parsed.text[span[0] : span[1]]))
+    return list(hits.values())
+
+
+def find_categories(parsed: Parsed, res: Resources) -> list[EntityHit]:
+    """Product categories from lemma patterns of the taxonomy."""
+    hits: dict[str, EntityHit] = {}
+    for m in res.categories.find(parsed.tokens):
+        start, end = parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end
+        for key in m.payload:
+            hit = hits.setdefault(key, EntityHit("category", key, res.category_names[key]))
+            hit.mentions.append(Mention(start, end, parsed.text[start:end]))
+    return list(hits.values())
