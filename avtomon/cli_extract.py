@@ -130,6 +130,8 @@ def evaluate(gold: str, show_errors: bool, fmt: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     print_table(["field", "tp", "fp", "fn", "precision", "recall", "f1"], report.table(),
                 title=f"{gold}: {report.texts} texts", fmt=fmt)
+    if report.relevance.total:
+        click.echo(f"relevance accuracy: {report.relevance.accuracy:.3f} on {report.relevance.total} texts")
     if show_errors:
         for err in report.errors:
             click.echo(json.dumps(err, ensure_ascii=False), err=True)

@@ -24,7 +24,7 @@ def compose(title: str | None, text: str) -> str:
 def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0) -> Analysis:
     companies, organizations, claimed = find_organizations(nlp, parsed, res)
     regions = find_regions(parsed, res, claimed)
-    categories = find_categories(parsed, res)
+    categories = find_categories(parsed, res, claimed)
     persons = find_persons(nlp, parsed, claimed)
     events = find_events(parsed, res, companies, regions, categories, title_end)
     score, relevant = relevance(parsed, companies, categories, events)

@@ -19,7 +19,8 @@ COMPANY_CUES = {"завод", "автозавод", "автопроизводи�
                 "автодилер", "дистрибьютор", "автохолдинг", "автосборочный", "сборочный", "шинный", "моторный",
                 "автомобильный", "автокомпонент", "автобусный", "тракторный", "лизинговый", "поставщик",
                 "автоцентр", "автосалон", "электромобиль", "грузовик", "автомобиль", "машиностроительный",
-                "автопром", "марка", "бренд", "стартап"}
+                "автопром", "марка", "бренд", "стартап", "японский", "китайский", "немецкий", "корейский",
+                "американский", "французский", "белорусский", "шведский", "итальянский", "чешский"}
 GOVERNMENT_CUES = {"министерство", "министр", "правительство", "администрация", "служба", "комитет", "департамент",
                    "ведомство", "дума", "парламент", "суд", "прокуратура", "мэрия", "губернатор", "госкорпорация",
                    "управление", "инспекция", "федеральный", "государственный", "совет", "палата", "полиция",
@@ -28,10 +29,19 @@ MEDIA_CUES = {"газета", "издание", "телеканал", "журн�
               "информагентство", "аналитический"}
 FINANCE_CUES = {"банк", "фонд", "биржа", "страховой", "инвестиционный", "брокер", "кредитный", "финансовый"}
 CONTEXT_TOKENS = 3
+# «ФК «КАМАЗ»», «хоккейный клуб «Торпедо»»: a club named after a plant is not the plant
+SPORT_CUES = {"фк", "хк", "клуб", "футбольный", "хоккейный", "баскетбольный", "волейбольный", "команда",
+              "болельщик", "игрок", "нападающий", "защитник", "вратарь"}
 
 
 def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
+
+
+def _sports_club(parsed: Parsed, first: int) -> bool:
+    """True if the words just before a company name make it a sports club."""
+    before = [t for t in parsed.tokens[max(0, first - CONTEXT_TOKENS) : first] if t.sent == parsed.tokens[first].sent]
+    return any(t.lemma in SPORT_CUES for t in before)
 
 
 def gazetteer_hits(parsed: Parsed, res: Resources) -> list[tuple[Match, Mention]]:
@@ -79,6 +89,36 @@ def _clean_span(parsed: Parsed, span: NerSpan) -> tuple[int, int]:
     return start, end
 
 
+GOVERNMENT_HEADS = {"правительство", "администрация", "мэрия", "министерство", "губернатор", "департамент",
+                    "дума", "законодательный", "парламент", "совет", "минпромторг", "минэкономразвития", "комитет"}
+
+
+def _extend_with_place(parsed: Parsed, span: NerSpan, start: int, end: int) -> int:
+    """«Правительство» + «Московской области» → one organisation: extend over a following LOC span."""
+    head = next((t for t in parsed.tokens if t.start == start), None)
+    if head is None or head.lemma not in GOVERNMENT_HEADS:
+        return end
+    for loc in parsed.ner:
+        if loc.type == "LOC" and 0 <= loc.start - end <= 1 and parsed.text[end : loc.start].strip() == "":
+            return loc.end
+    return end
+
+
+def _generic_phrase(nlp: NLP, parsed: Parsed, start: int, end: int) -> bool:
+    """«Автомобильный рынок» at the start of a title: dictionary words, no quotes, no inner capitals."""
+    words = [t for t in parsed.tokens if t.start >= start and t.end <= end]
+    if len(words) < 2 or any(t.text in QUOTES for t in words):
+        return False
+    if any(t.text[:1].isupper() for t in words[1:]):
+        return False
+    return all(nlp.morph.word_is_known(t.text) for t in words)
+
+
+def _gazetteer_entry(res: Resources, name: str) -> OrgEntry | None:
+    """A NER ORG span whose name is a gazetteer alias (seen where a strict alias could not match)."""
+    return res.alias_index.get(fold(strip_legal(name)))
+
+
 def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
                        ) -> tuple[list[EntityHit], list[EntityHit], list[tuple[int, int]]]:
     """Companies and organisations with mentions, plus the character ranges the gazetteer claimed.
@@ -90,6 +130,8 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
     claimed: list[tuple[int, int]] = []
     for match, mention in gazetteer_hits(parsed, res):
         entry: OrgEntry = match.payload
+        if entry.entity == "company" and _sports_club(parsed, match.start):
+            entry = OrgEntry("organization", f"club-{entry.key}", entry.name, "other", ())
         hit = by_key.setdefault((entry.entity, entry.key), EntityHit(
             entry.entity, entry.key, entry.name, known=True,
             org_kind=entry.kind if entry.entity == "organization" else None))
@@ -99,14 +141,21 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
         if span.type != "ORG" or any(_overlaps(span.start, span.end, a, b) for a, b in claimed):
             continue
         start, end = _clean_span(parsed, span)
+        end = _extend_with_place(parsed, span, start, end)
         surface = parsed.text[start:end]
         name = nominative_org(nlp, surface)
-        if not strip_legal(name) or len(name) < 2:
+        if not strip_legal(name) or len(name) < 2 or _generic_phrase(nlp, parsed, start, end):
             continue
-        entity, kind = classify_org(parsed, span)
-        key = fold(strip_legal(name))
-        hit = by_key.setdefault((entity, key), EntityHit(entity, key, name, known=False, org_kind=kind))
+        entry = _gazetteer_entry(res, name) or _gazetteer_entry(res, surface)
+        if entry is not None:
+            hit = by_key.setdefault((entry.entity, entry.key), EntityHit(
+                entry.entity, entry.key, entry.name, org_kind=entry.kind if entry.entity == "organization" else None))
+        else:
+            entity, kind = classify_org(parsed, span)
+            key = fold(strip_legal(name))
+            hit = by_key.setdefault((entity, key), EntityHit(entity, key, name, known=False, org_kind=kind))
         hit.mentions.append(Mention(start, end, surface))
+        claimed.append((start, end))
     companies = [h for (e, _), h in by_key.items() if e == "company"]
     organizations = [h for (e, _), h in by_key.items() if e == "organization"]
     return companies, organizations, claimed

@@ -42,14 +42,50 @@ class Score:
 
 
 @dataclass
+class Relevance:
+    """Confusion counts of `relevant` against the gold file's optional `relevant` flag."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def add(self, predicted: bool, gold: bool) -> None:
+        if predicted and gold:
+            self.tp += 1
+        elif predicted:
+            self.fp += 1
+        elif gold:
+            self.fn += 1
+        else:
+            self.tn += 1
+
+    @property
+    def total(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
+    @property
+    def accuracy(self) -> float:
+        return (self.tp + self.tn) / self.total if self.total else 1.0
+
+    def row(self) -> list[Any]:
+        s = Score(self.tp, self.fp, self.fn)
+        return ["relevant", self.tp, self.fp, self.fn, round(s.precision, 3), round(s.recall, 3), round(s.f1, 3)]
+
+
+@dataclass
 class Report:
     scores: dict[str, Score] = field(default_factory=lambda: {f: Score() for f in FIELDS})
+    relevance: Relevance = field(default_factory=Relevance)
     texts: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)  # per text: what was missed or extra
 
     def table(self) -> list[list[Any]]:
-        return [[f, s.tp, s.fp, s.fn, round(s.precision, 3), round(s.recall, 3), round(s.f1, 3)]
+        rows = [[f, s.tp, s.fp, s.fn, round(s.precision, 3), round(s.recall, 3), round(s.f1, 3)]
                 for f, s in self.scores.items()]
+        if self.relevance.total:
+            rows.append(self.relevance.row())
+        return rows
 
 
 def load_gold(path: str | Path) -> list[dict[str, Any]]:
@@ -135,6 +171,11 @@ def score_one(a: Analysis, gold: dict[str, Any], aliases: dict, report: Report) 
                        "missed": sorted(set(gold.get("categories", [])) - {c.key for c in a.categories})},
         "events": {"extra": sorted(pred_events - gold_events), "missed": sorted(gold_events - pred_events)},
     }
+    if "relevant" in gold:
+        report.relevance.add(a.relevant, bool(gold["relevant"]))
+        if a.relevant != bool(gold["relevant"]):
+            problems["relevant"] = {"extra": [a.relevance] if a.relevant else [], "missed": [] if a.relevant else
+                                    [a.relevance]}
     problems = {k: v for k, v in problems.items() if v["extra"] or v["missed"]}
     if problems:
         report.errors.append({"id": gold.get("id"), **problems})

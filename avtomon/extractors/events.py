@@ -1,82 +1,154 @@
-"""Events from trigger phrases in a sentence, attributed to a company of that sentence."""
+"""Events from trigger phrases in a sentence, attributed to a company of that sentence.
+
+Attribution prefers the company acting in the sentence: one named before the trigger, not one
+that only marks the place («на заводе Volkswagen») or the owner («входящий в Группу ГАЗ»). With no
+company in the sentence the event goes to the article's main company.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, EventHit
 from avtomon.extractors.resources import Resources, TriggerEntry
 
-WINDOW = 8  # tokens around a trigger where its `with` words must appear
-MULTI_COMPANY = {"partnership", "deal"}  # both sides of an agreement or a sale take part
+BEFORE, AFTER = 2, 4  # tokens around a trigger where its `with` / `without` words count
+MULTI_COMPANY = {"partnership", "deal", "sales"}  # every party of an agreement, sale or ranking
+PLACE_WORDS = {"завод", "площадка", "мощность", "предприятие", "территория", "конвейер", "производство", "база"}
+OWNER_WORDS = {"входить", "входящий", "принадлежать", "принадлежащий", "дочерний", "подразделение"}
+HOLDER_WORDS = {"компания", "холдинг", "группа", "концерн", "корпорация", "госкорпорация", "структура"}
+QUOTES = {"«", "»", '"', "„", "“", "”"}
 
 
-def _by_sentence(parsed: Parsed, hits: list[EntityHit]) -> dict[int, list[tuple[int, EntityHit]]]:
-    """Sentence index → (character offset, entity) for each mention."""
-    starts = [s.start for s in parsed.sentences]
-    out: dict[int, list[tuple[int, EntityHit]]] = defaultdict(list)
+@dataclass(frozen=True)
+class Actor:
+    """A company mention in a sentence and the role its position suggests."""
+
+    pos: int  # character offset
+    token: int  # token index
+    hit: EntityHit
+    place: bool  # «на заводе X»: X is where, not who
+    owned: bool  # «входящий в X» / «завод холдинга X»: X owns the actor
+
+
+def _token_index(parsed: Parsed) -> dict[int, int]:
+    return {t.start: i for i, t in enumerate(parsed.tokens)}
+
+
+def _previous_words(parsed: Parsed, i: int, n: int) -> list[int]:
+    out, j = [], i - 1
+    while j >= 0 and len(out) < n and parsed.tokens[j].sent == parsed.tokens[i].sent:
+        if parsed.tokens[j].text not in QUOTES:
+            out.append(j)
+        j -= 1
+    return out
+
+
+def _actor(parsed: Parsed, ti: int, pos: int, hit: EntityHit) -> Actor:
+    prev = _previous_words(parsed, ti, 3)
+    lemmas = [parsed.tokens[j].lemma for j in prev]
+    place = bool(prev) and any(
+        lem in PLACE_WORDS and any(parsed.tokens[k].lemma == "на" for k in prev[n + 1 : n + 3])
+        for n, lem in enumerate(lemmas[:2]))
+    holder = bool(prev) and lemmas[0] in HOLDER_WORDS and parsed.tokens[prev[0]].text.lower() != lemmas[0]
+    owned = any(lem in OWNER_WORDS for lem in lemmas) or holder
+    return Actor(pos, ti, hit, place, owned)
+
+
+def _actors_by_sentence(parsed: Parsed, companies: list[EntityHit]) -> dict[int, list[Actor]]:
+    index = _token_index(parsed)
+    out: dict[int, list[Actor]] = defaultdict(list)
+    for hit in companies:
+        for m in hit.mentions:
+            ti = index.get(m.start)
+            if ti is None:
+                continue
+            out[parsed.tokens[ti].sent].append(_actor(parsed, ti, m.start, hit))
+    for actors in out.values():
+        actors.sort(key=lambda a: a.pos)
+    return out
+
+
+def _first_by_sentence(parsed: Parsed, hits: list[EntityHit]) -> dict[int, list[str]]:
+    index = _token_index(parsed)
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for hit in hits:
         for m in hit.mentions:
-            si = max(i for i, s in enumerate(starts) if s <= m.start) if starts else 0
-            out[si].append((m.start, hit))
-    return out
+            ti = index.get(m.start)
+            if ti is not None:
+                found[parsed.tokens[ti].sent].append((m.start, hit.key))
+    return {si: list(dict.fromkeys(k for _, k in sorted(v))) for si, v in found.items()}
 
 
 def _trigger_ok(parsed: Parsed, trig: TriggerEntry, first: int, last: int) -> bool:
     sent = parsed.tokens[first].sent
-    lo, hi = max(0, first - WINDOW), min(len(parsed.tokens), last + WINDOW)
+    lo, hi = max(0, first - BEFORE), min(len(parsed.tokens), last + AFTER)
     near = {f for t in parsed.tokens[lo:hi] if t.sent == sent for f in t.forms}
     if trig.with_ and not (trig.with_ & near):
         return False
     return not (trig.without and trig.without & near)
 
 
-def main_company(parsed: Parsed, companies: list[EntityHit], title_end: int) -> EntityHit | None:
-    """The company of the title, else the one mentioned most."""
-    if not companies:
-        return None
+def main_company(companies: list[EntityHit], title_end: int) -> EntityHit | None:
+    """The company of the title, else the only one, else one mentioned clearly more often than the rest."""
     in_title = [c for c in companies if any(m.start < title_end for m in c.mentions)]
-    pool = in_title or companies
-    return max(pool, key=lambda c: (len(c.mentions), -min(m.start for m in c.mentions)))
+    if in_title:
+        return max(in_title, key=lambda c: (len(c.mentions), -min(m.start for m in c.mentions)))
+    if len(companies) == 1:
+        return companies[0]
+    ranked = sorted(companies, key=lambda c: -len(c.mentions))
+    if ranked and len(ranked[0].mentions) >= 2 and (len(ranked) == 1 or len(ranked[1].mentions) < len(
+            ranked[0].mentions)):
+        return ranked[0]
+    return None
 
 
-def _nearest(candidates: list[tuple[int, EntityHit]], pos: int) -> EntityHit:
-    before = [c for c in candidates if c[0] <= pos]
-    if before:
-        return max(before, key=lambda c: c[0])[1]
-    return min(candidates, key=lambda c: c[0])[1]
+def _single(actors: list[Actor], trigger_token: int, main: EntityHit | None) -> EntityHit | None:
+    before = [a for a in actors if a.token < trigger_token]
+    for pool in ([a for a in before if not a.place and not a.owned], [a for a in before if not a.owned], before):
+        if pool:
+            return pool[-1].hit
+    if main:
+        return main
+    after = [a for a in actors if a.token > trigger_token]
+    free = [a for a in after if not a.place and not a.owned] or after
+    return free[0].hit if free else None
+
+
+def _multi(actors: list[Actor]) -> list[EntityHit]:
+    """Every party named in the sentence, except owners and mere places."""
+    chosen = [a for a in actors if not a.owned and not a.place] or actors
+    return list({a.hit.key: a.hit for a in chosen}.values())
 
 
 def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regions: list[EntityHit],
                 categories: list[EntityHit], title_end: int = 0) -> list[EventHit]:
     """One event per (type, sentence, company)."""
-    comp_s, reg_s, cat_s = (_by_sentence(parsed, x) for x in (companies, regions, categories))
-    main = main_company(parsed, companies, title_end)
+    actors_s = _actors_by_sentence(parsed, companies)
+    regions_s, cats_s = _first_by_sentence(parsed, regions), _first_by_sentence(parsed, categories)
+    main = main_company(companies, title_end)
     seen: set[tuple[str, int, str | None]] = set()
     events: list[EventHit] = []
-    for m in res.events.find(parsed.tokens):
+    for m in res.events.find_all(parsed.tokens):
         trig: TriggerEntry = m.payload
         if not _trigger_ok(parsed, trig, m.start, m.end):
             continue
         si = parsed.tokens[m.start].sent
-        pos = parsed.tokens[m.start].start
-        in_sentence = comp_s.get(si, [])
-        if trig.type in MULTI_COMPANY and in_sentence:
-            actors = list(dict.fromkeys(h.key for _, h in in_sentence))
-            chosen = [next(h for _, h in in_sentence if h.key == k) for k in actors]
-        elif in_sentence:
-            chosen = [_nearest(in_sentence, pos)]
+        actors = actors_s.get(si, [])
+        if trig.type in MULTI_COMPANY and actors:
+            chosen: list[EntityHit | None] = list(_multi(actors))
         else:
-            chosen = [main] if main else [None]  # type: ignore[list-item]
+            chosen = [_single(actors, m.start, main)]
         sentence = parsed.sentences[si]
-        region = reg_s[si][0][1].key if reg_s.get(si) else None
-        cats = tuple(dict.fromkeys(h.key for _, h in sorted(cat_s.get(si, []), key=lambda x: x[0])))
+        region = (regions_s.get(si) or [None])[0]
         for company in chosen:
             ident = (trig.type, si, company.key if company else None)
             if ident in seen:
                 continue
             seen.add(ident)
             events.append(EventHit(trig.type, company.name if company else None, company.key if company else None,
-                                   region, cats, sentence.start, sentence.end, sentence.text))
+                                   region, tuple(cats_s.get(si, ())), sentence.start, sentence.end, sentence.text))
+    events.sort(key=lambda e: e.start)
     return events

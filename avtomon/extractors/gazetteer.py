@@ -11,6 +11,8 @@ from avtomon.extractors.nlp import NLP, Token, fold
 
 # Surface-case rules for one pattern word.
 ANY, CAPITAL, ALLCAPS = 0, 1, 2
+OPEN_QUOTES = {"«", "„", "“", '"', "'"}
+QUOTE_TOKENS = OPEN_QUOTES | {"»", "”", "’"}
 
 
 @dataclass(frozen=True)
@@ -69,34 +71,57 @@ class PhraseMatcher:
         for patterns in self._by_first.values():
             patterns.sort(key=lambda p: -len(p.lemmas))
 
-    def _match_at(self, tokens: Sequence[Token], i: int) -> Match | None:
-        tok = tokens[i]
-        candidates: list[Pattern] = []
-        for form in tok.forms:
-            candidates.extend(self._by_first.get(form, ()))
-        best: Match | None = None
-        for p in candidates:
-            n = len(p.lemmas)
-            if i + n > len(tokens) or (best and n <= best.end - best.start):
-                continue
-            window = tokens[i : i + n]
-            if any(t.sent != tok.sent for t in window):
-                continue
-            if all(lem in t.forms and _case_ok(t, rule) for lem, t, rule in zip(p.lemmas, window, p.rules,
-                                                                                 strict=True)):
-                if p.strict and tok.first_in_sentence:
-                    continue
-                best = Match(i, i + n, p.payload, p.strict)
-        return best
+    def _walk(self, tokens: Sequence[Token], i: int, p: Pattern) -> int | None:
+        """End index if `p` matches from token i; quotes between words are transparent («Урал»)."""
+        j, sent = i, tokens[i].sent
+        for k, (lem, rule) in enumerate(zip(p.lemmas, p.rules, strict=True)):
+            if k and j < len(tokens) and tokens[j].text in QUOTE_TOKENS and lem not in tokens[j].forms:
+                j += 1
+            if j >= len(tokens) or tokens[j].sent != sent:
+                return None
+            t = tokens[j]
+            if lem not in t.forms or not _case_ok(t, rule):
+                return None
+            j += 1
+        # a quote opened inside the match is closed inside it too, so the mention reads «Урал»
+        inside = [t.text for t in tokens[i:j]]
+        if any(q in inside for q in OPEN_QUOTES) and j < len(tokens) and tokens[j].text in QUOTE_TOKENS:
+            j += 1
+        return j
+
+    def _candidates(self, tokens: Sequence[Token], i: int) -> list[Pattern]:
+        out: list[Pattern] = []
+        for form in tokens[i].forms:
+            out.extend(self._by_first.get(form, ()))
+        return out
+
+    def _strict_ok(self, tokens: Sequence[Token], i: int) -> bool:
+        """A strict name may not start a sentence, unless it stands in quotes there («Газель»)."""
+        return not tokens[i].first_in_sentence or (i > 0 and tokens[i - 1].text in OPEN_QUOTES)
+
+    def matches_at(self, tokens: Sequence[Token], i: int) -> list[Match]:
+        """Every pattern matching from token i, longest first."""
+        out = []
+        for p in self._candidates(tokens, i):
+            end = self._walk(tokens, i, p)
+            if end is not None and (not p.strict or self._strict_ok(tokens, i)):
+                out.append(Match(i, end, p.payload, p.strict))
+        out.sort(key=lambda m: m.start - m.end)
+        return out
 
     def find(self, tokens: Sequence[Token]) -> list[Match]:
+        """Longest matches, left to right, not overlapping."""
         out: list[Match] = []
         i = 0
         while i < len(tokens):
-            m = self._match_at(tokens, i)
-            if m:
-                out.append(m)
-                i = m.end
+            found = self.matches_at(tokens, i)
+            if found:
+                out.append(found[0])
+                i = found[0].end
             else:
                 i += 1
         return out
+
+    def find_all(self, tokens: Sequence[Token]) -> list[Match]:
+        """Every match at every position, overlapping (event triggers are checked one by one)."""
+        return [m for i in range(len(tokens)) for m in self.matches_at(tokens, i)]

@@ -10,6 +10,7 @@ pymorphy3 directly.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from functools import cached_property
 from typing import Any
 
 _LOCK = threading.Lock()
+_LINE = re.compile(r"[^\n]+")
 _INSTANCE: NLP | None = None
 LEMMA_CACHE_MAX = 500_000
 
@@ -120,16 +122,20 @@ class NLP:
 
         sentences: list[Sentence] = []
         tokens: list[Token] = []
-        for si, sent in enumerate(sentenize(text)):
-            sentences.append(Sentence(sent.start, sent.stop, sent.text))
-            first = True
-            for tok in tokenize(sent.text):
-                lemma, forms = self.lemmas(tok.text)
-                is_word = any(ch.isalnum() for ch in tok.text)
-                tokens.append(Token(tok.text, sent.start + tok.start, sent.start + tok.stop, lemma, forms, si,
-                                    first and is_word))
-                if is_word:
-                    first = False
+        # A line break ends a sentence: titles and feed paragraphs often have no final full stop,
+        # and razdel alone would glue the title to the first sentence of the text.
+        for line in _LINE.finditer(text):
+            for sent in sentenize(line.group()):
+                si, offset = len(sentences), line.start() + sent.start
+                sentences.append(Sentence(offset, offset + len(sent.text), sent.text))
+                first = True
+                for tok in tokenize(sent.text):
+                    lemma, forms = self.lemmas(tok.text)
+                    is_word = any(ch.isalnum() for ch in tok.text)
+                    tokens.append(Token(tok.text, offset + tok.start, offset + tok.stop, lemma, forms, si,
+                                        first and is_word))
+                    if is_word:
+                        first = False
         return sentences, tokens
 
     def ner(self, texts: Sequence[str]) -> list[list[NerSpan]]:

@@ -31,11 +31,18 @@ def find_regions(parsed: Parsed, res: Resources, companies: list[tuple[int, int]
     return list(hits.values())
 
 
-def find_categories(parsed: Parsed, res: Resources) -> list[EntityHit]:
-    """Product categories from lemma patterns of the taxonomy."""
+def find_categories(parsed: Parsed, res: Resources, companies: list[tuple[int, int]]) -> list[EntityHit]:
+    """Product categories from lemma patterns of the taxonomy.
+
+    A word that is a whole company name («Автокомпоненты») names the company, not the product.
+    """
     hits: dict[str, EntityHit] = {}
+    names = {parsed.text[a:b].strip("«»\"“”„ ") for a, b in companies}
     for m in res.categories.find(parsed.tokens):
         start, end = parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end
+        inside = any(a <= start and end <= b for a, b in companies)
+        if inside and parsed.text[start:end] in names:
+            continue
         for key in m.payload:
             hit = hits.setdefault(key, EntityHit("category", key, res.category_names[key]))
             hit.mentions.append(Mention(start, end, parsed.text[start:end]))

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from avtomon.extractors.gazetteer import PhraseMatcher
-from avtomon.extractors.nlp import NLP, get_nlp
+from avtomon.extractors.nlp import NLP, fold, get_nlp
 
 _LOCK = threading.Lock()
 
@@ -53,6 +53,7 @@ class Resources:
         self.nlp = nlp
         self.orgs = PhraseMatcher()
         self.org_entries: dict[tuple[str, str], OrgEntry] = {}
+        self.alias_index: dict[str, OrgEntry] = {}  # folded name or alias → entry
         self.regions = PhraseMatcher()
         self.region_names: dict[str, str] = {}
         self.categories = PhraseMatcher()
@@ -73,6 +74,7 @@ class Resources:
             self.org_entries[(entity, entry.key)] = entry
             caps, strict = set(raw.get("caps") or ()), set(raw.get("strict") or ())
             for phrase in (entry.name, *entry.aliases):
+                self.alias_index.setdefault(fold(phrase.replace("«", "").replace("»", "")), entry)
                 self.orgs.add(self.nlp, phrase, entry, caps=phrase in caps, strict=phrase in strict)
 
     def _load_regions(self) -> None:
