@@ -38,6 +38,17 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
 
 
+def _inside_full_name(nlp: NLP, parsed: Parsed, mention: Mention) -> bool:
+    """«Эдуард Мишлен» is a person: a PER span that adds a first name to the match wins over the gazetteer."""
+    for span in parsed.ner:
+        if span.type == "PER" and span.start <= mention.start and mention.end <= span.end and (
+                span.end - span.start > mention.end - mention.start):
+            rest = parsed.text[span.start : mention.start] + " " + parsed.text[mention.end : span.end]
+            if any("Name" in p.tag for w in rest.split() for p in nlp.morph.parse(w)[:2]):
+                return True
+    return False
+
+
 def _sports_club(parsed: Parsed, first: int) -> bool:
     """True if the words just before a company name make it a sports club."""
     before = [t for t in parsed.tokens[max(0, first - CONTEXT_TOKENS) : first] if t.sent == parsed.tokens[first].sent]
@@ -79,13 +90,18 @@ def classify_org(parsed: Parsed, span: NerSpan) -> tuple[str, str | None]:
 
 
 def _clean_span(parsed: Parsed, span: NerSpan) -> tuple[int, int]:
-    """Trim quotes and surrounding punctuation from a NER span (offsets stay exact)."""
+    """Trim trailing punctuation and unbalanced quotes from a NER span (offsets stay exact).
+
+    Balanced quotes stay: «ГУП «Водоканал»» is how the name is written, and the name is normalised
+    separately for display.
+    """
     start, end = span.start, span.end
     text = parsed.text
-    while start < end and (text[start] in QUOTES or text[start].isspace()):
-        start += 1
-    while end > start and (text[end - 1] in QUOTES + ".,:;" or text[end - 1].isspace()):
+    while end > start and (text[end - 1] in ".,:;" or text[end - 1].isspace()):
         end -= 1
+    inner = text[start:end]
+    if inner[:1] in QUOTES and sum(inner.count(q) for q in "«»\"") == 1:
+        start += 1
     return start, end
 
 
@@ -104,14 +120,19 @@ def _extend_with_place(parsed: Parsed, span: NerSpan, start: int, end: int) -> i
     return end
 
 
-def _generic_phrase(nlp: NLP, parsed: Parsed, start: int, end: int) -> bool:
-    """«Автомобильный рынок» at the start of a title: dictionary words, no quotes, no inner capitals."""
+NOT_ORGS = {"сми", "мкс", "мы", "нам", "нас", "вы", "они", "рунет"}
+GENERIC_HEADS = {"рынок", "отрасль", "индустрия", "сегмент", "автопром"}
+
+
+def _not_an_org(parsed: Parsed, start: int, end: int) -> bool:
+    """natasha's usual slips: «СМИ», «Интернет», a pronoun, or «Автомобильный рынок» opening a title."""
     words = [t for t in parsed.tokens if t.start >= start and t.end <= end]
-    if len(words) < 2 or any(t.text in QUOTES for t in words):
-        return False
-    if any(t.text[:1].isupper() for t in words[1:]):
-        return False
-    return all(nlp.morph.word_is_known(t.text) for t in words)
+    if not words:
+        return True
+    if len(words) == 1 and words[0].lemma in NOT_ORGS:
+        return True
+    return words[0].first_in_sentence and words[-1].lemma in GENERIC_HEADS and not any(
+        t.text[:1].isupper() for t in words[1:])
 
 
 def _gazetteer_entry(res: Resources, name: str) -> OrgEntry | None:
@@ -128,9 +149,12 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
     """
     by_key: dict[tuple[str, str], EntityHit] = {}
     claimed: list[tuple[int, int]] = []
-    for match, mention in gazetteer_hits(parsed, res):
+    hits = [h for h in gazetteer_hits(parsed, res) if not _inside_full_name(nlp, parsed, h[1])]
+    # one sense per text: if «КАМАЗ» is a football club once, the bare «КАМАЗ» in the title is too
+    clubs = {m.payload.key for m, _ in hits if m.payload.entity == "company" and _sports_club(parsed, m.start)}
+    for match, mention in hits:
         entry: OrgEntry = match.payload
-        if entry.entity == "company" and _sports_club(parsed, match.start):
+        if entry.entity == "company" and entry.key in clubs:
             entry = OrgEntry("organization", f"club-{entry.key}", entry.name, "other", ())
         hit = by_key.setdefault((entry.entity, entry.key), EntityHit(
             entry.entity, entry.key, entry.name, known=True,
@@ -144,7 +168,7 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
         end = _extend_with_place(parsed, span, start, end)
         surface = parsed.text[start:end]
         name = nominative_org(nlp, surface)
-        if not strip_legal(name) or len(name) < 2 or _generic_phrase(nlp, parsed, start, end):
+        if not strip_legal(name) or len(name) < 2 or _not_an_org(parsed, start, end):
             continue
         entry = _gazetteer_entry(res, name) or _gazetteer_entry(res, surface)
         if entry is not None:

@@ -34,7 +34,8 @@ class Match:
 
 
 def word_rule(word: str, caps: bool) -> int:
-    if caps:
+    # An abbreviation only counts in capitals: «НАМИ» is not the pronoun «нами», «ГАЗ» is not «газ».
+    if caps or (len(word) >= 2 and word.isupper() and any(ch.isalpha() for ch in word)):
         return ALLCAPS
     return CAPITAL if word[:1].isupper() else ANY
 
