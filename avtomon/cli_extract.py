@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, TextIO
 
@@ -108,21 +109,36 @@ def analyze(source: str, jsonl: bool, compact: bool, batch: int) -> None:
 
 
 @click.command("eval")
-@click.argument("gold", type=click.Path(dir_okay=False))
+@click.argument("gold", type=click.Path(exists=True))
 @click.option("--errors", "show_errors", is_flag=True, help="Also list, per text, what was missed or extra.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
               help="Output format (table on a terminal, csv when piped).")
 def evaluate(gold: str, show_errors: bool, fmt: str | None) -> None:
     """Score the extractors on a gold JSON Lines file: P/R/F1 per field.
 
+    GOLD may also be a factRuEval-2016 folder (book_N.txt/.spans/.objects): then ORG, PER and LOC
+    spans are scored beside raw natasha on the same texts.
+
     \b
     Example:
       avtomon eval tests/gold/auto.jsonl
       avtomon eval tests/gold/auto.jsonl --errors
+      avtomon eval ../shared/data/factru2016/devset
     """
     from avtomon.extractors.evaluate import evaluate as run_eval
     from avtomon.extractors.evaluate import load_gold
     from avtomon.output import print_table
+
+    if os.path.isdir(gold):
+        from avtomon.extractors.ner_eval import evaluate_factru
+
+        try:
+            ner = evaluate_factru(gold)
+        except AvtomonError as exc:
+            raise click.ClickException(str(exc)) from None
+        print_table(["type", "precision", "recall", "f1", "natasha P", "natasha R", "natasha F1", "F1 gain"],
+                    ner.table(), title=f"{gold}: {ner.documents} documents", fmt=fmt)
+        return
 
     try:
         report = run_eval(load_gold(gold))

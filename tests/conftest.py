@@ -78,3 +78,24 @@ def write_feeds(path: Path, feeds: list[dict], settings: dict | None = None) -> 
         doc["settings"] = settings
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return path
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_data() -> Path:
+    """../shared/data beside the checkout (CI lays it there too); tests needing it skip with a reason."""
+    for candidate in (SHARED, Path(os.environ.get("AVTOMON_SHARED_DATA", "/nonexistent"))):
+        if (candidate / "seed-article.txt").exists():
+            return candidate
+    pytest.skip(f"shared data not found at {SHARED} (set AVTOMON_SHARED_DATA)")
+
+
+@pytest.fixture(scope="session")
+def nlp():  # type: ignore[no-untyped-def]
+    """The real natasha / pymorphy3 models, loaded once for the whole session."""
+    from avtomon.extractors.nlp import get_nlp
+    from avtomon.extractors.resources import get_resources
+
+    get_resources()
+    return get_nlp()

@@ -19,7 +19,7 @@ QUOTE_TOKENS = OPEN_QUOTES | {"»", "”", "’"}
 class Pattern:
     """One phrase to find: its lemmas, a case rule per word, and what it stands for."""
 
-    lemmas: tuple[str, ...]
+    lemmas: tuple[frozenset[str], ...]  # per word, every lemma it may have (Шушары: шушара, шушары, шушар)
     rules: tuple[int, ...]
     payload: Any
     strict: bool = False  # must not start a sentence (Орёл, Газель)
@@ -60,13 +60,13 @@ class PhraseMatcher:
         words = [t.text for t in tokenize(phrase)]
         if not words:
             return
-        lemmas = tuple(nlp.lemmas(w)[0] for w in words)
+        # Each word may stand for any of its lemmas: place names in the plural (Шушары, Набережные
+        # Челны) lemmatise differently in different cases, and so can a brand.
+        forms = tuple(nlp.lemmas(w)[1] | {fold(w)} for w in words)
         rules = tuple(word_rule(w, caps) for w in words)
-        self._by_first[lemmas[0]].append(Pattern(lemmas, rules, payload, strict))
-        # the surface form too: pymorphy3 sometimes lemmatises a brand oddly, the text will not
-        surface = tuple(fold(w) for w in words)
-        if surface != lemmas:
-            self._by_first[surface[0]].append(Pattern(surface, rules, payload, strict))
+        pattern = Pattern(forms, rules, payload, strict)
+        for form in forms[0]:
+            self._by_first[form].append(pattern)
 
     def finalize(self) -> None:
         for patterns in self._by_first.values():
@@ -75,13 +75,13 @@ class PhraseMatcher:
     def _walk(self, tokens: Sequence[Token], i: int, p: Pattern) -> int | None:
         """End index if `p` matches from token i; quotes between words are transparent («Урал»)."""
         j, sent = i, tokens[i].sent
-        for k, (lem, rule) in enumerate(zip(p.lemmas, p.rules, strict=True)):
-            if k and j < len(tokens) and tokens[j].text in QUOTE_TOKENS and lem not in tokens[j].forms:
+        for k, (lems, rule) in enumerate(zip(p.lemmas, p.rules, strict=True)):
+            if k and j < len(tokens) and tokens[j].text in QUOTE_TOKENS and not lems & tokens[j].forms:
                 j += 1
             if j >= len(tokens) or tokens[j].sent != sent:
                 return None
             t = tokens[j]
-            if lem not in t.forms or not _case_ok(t, rule):
+            if not lems & t.forms or not _case_ok(t, rule):
                 return None
             j += 1
         # a quote opened inside the match is closed inside it too, so the mention reads «Урал»
@@ -91,10 +91,11 @@ class PhraseMatcher:
         return j
 
     def _candidates(self, tokens: Sequence[Token], i: int) -> list[Pattern]:
-        out: list[Pattern] = []
+        seen: dict[int, Pattern] = {}
         for form in tokens[i].forms:
-            out.extend(self._by_first.get(form, ()))
-        return out
+            for p in self._by_first.get(form, ()):
+                seen.setdefault(id(p), p)
+        return list(seen.values())
 
     def _strict_ok(self, tokens: Sequence[Token], i: int) -> bool:
         """A strict name may not start a sentence, unless it stands in quotes there («Газель»)."""

@@ -49,12 +49,29 @@ def _to_nomn(nlp: NLP, word: str, gender: str | None = None, number: str | None 
     return _restore_case(word, form.word), best.tag.gender
 
 
+DESCRIPTORS = {"завод", "компания", "концерн", "холдинг", "фирма", "предприятие", "производитель", "автозавод",
+               "группа", "корпорация", "автопроизводитель", "дилер", "стартап", "бренд", "марка"}
+_QUOTED = re.compile(r"[«\"„“]([^»\"”]+)[»\"”]?")
+
+
+def quoted_name(nlp: NLP, text: str) -> str | None:
+    """«завода «Ромашка-Авто»» → «Ромашка-Авто»: a descriptor word followed by the name in quotes."""
+    first = text.split(" ", 1)[0].strip(QUOTES).lower()
+    if not first or nlp.lemmas(first)[0] not in DESCRIPTORS:
+        return None
+    m = _QUOTED.search(text)
+    return m.group(1).strip() if m else None
+
+
 def nominative_org(nlp: NLP, text: str) -> str:
     """«Ульяновского моторного завода» → «Ульяновский моторный завод»; words after the head noun stay.
 
     Only the leading adjectives and the first noun agree with the case; what follows is usually a
     genitive complement («завод имени Лихачёва») and must stay as written.
     """
+    quoted = quoted_name(nlp, text)
+    if quoted:
+        return quoted  # a name in quotes does not decline: «Ромашка» stays «Ромашка»
     words = strip_legal(text).split(" ")
     if not words or not words[0]:
         return text.strip(QUOTES)

@@ -1,0 +1,183 @@
+"""Extractors on the real natasha and pymorphy3 models: tables of (text, expected)."""
+
+import json
+
+import pytest
+
+from avtomon.extractors.analyze import analyze_text, compose
+from tests.conftest import shared_data
+
+pytestmark = pytest.mark.usefixtures("nlp")
+
+
+def keys(items: list) -> set[str]:
+    return {i.key for i in items}
+
+
+@pytest.mark.parametrize(
+    ("text", "company"),
+    [
+        ("КАМАЗ увеличил выпуск.", "kamaz"),
+        ("Акции КАМАЗа выросли.", "kamaz"),
+        ("Соглашение с КАМАЗом подписано.", "kamaz"),
+        ("На площадке «Автотора» запущена линия.", "avtotor"),
+        ("Автотор открыл завод.", "avtotor"),  # natasha tags it PER: the gazetteer wins
+        ("Сотрудники АвтоВАЗа ушли в отпуск.", "avtovaz"),
+        ("ПАО «КАМАЗ» отчиталось.", "kamaz"),
+        ("Группа ГАЗ представила новинку.", "gaz"),
+        ("Руководство Горьковского автозавода сообщило.", "gaz"),
+        ("В Haval Motor Rus объявили о старте.", "haval"),
+        ("Выпуск Хавейл растёт.", "haval"),
+        ("Компания «Соллерс» подписала договор.", "sollers"),
+        ("Завод «Москвич» в Москве возобновил работу.", "moskvich"),
+        ("Ликинский автобусный завод поставит машины.", "liaz"),
+    ],
+)
+def test_company_in_any_case_form(text: str, company: str) -> None:
+    assert company in keys(analyze_text(text).companies)
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Цены на газ в Европе выросли.", "gaz"),  # «газ» the fuel, not ГАЗ
+        ("Москвичи стали чаще ездить на метро.", "moskvich"),  # residents, not the brand
+        ("Мы видим рост спроса, сказал он нам.", "nami"),  # «НАМИ» only in capitals
+        ("Лада Петрова получила награду за роль.", "lada"),  # a woman's name
+    ],
+)
+def test_words_that_only_look_like_companies(text: str, absent: str) -> None:
+    assert absent not in keys(analyze_text(text).companies)
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("Завод построят в Калининградской области.", "RU-KGD"),
+        ("Калининградский завод нарастил выпуск.", "RU-KGD"),
+        ("АвтоВАЗ в Тольятти ушёл в отпуск.", "RU-SAM"),
+        ("Сборка идёт в Набережных Челнах.", "RU-TA"),
+        ("Татарстан привлёк инвестора.", "RU-TA"),
+        ("В Удмуртии открыли цех.", "RU-UD"),
+        ("Подмосковный завод запустил линию.", "RU-MOS"),
+        ("Склад открыт в Подмосковье.", "RU-MOS"),
+        ("В Петербурге открыли дилерский центр.", "RU-SPE"),
+        ("Производство в Шушарах возобновлено.", "RU-SPE"),
+        ("Завод в Миассе выпустил грузовик.", "RU-CHE"),
+        ("Автобусы делают в Павлове.", "RU-NIZ"),
+        ("Моторы выпускают в Заволжье.", "RU-NIZ"),
+        ("ЛиАЗ работает в Ликино-Дулёве.", "RU-MOS"),
+        ("Новый цех во Всеволожске.", "RU-LEN"),
+        ("Завод в Елабуге расширят.", "RU-TA"),
+        ("Орёл получил новые автобусы.", None),  # sentence-initial «Орёл»: the word, not the city
+        ("Автобусы поступили в Орёл и Курск.", "RU-ORL"),
+        ("Челнинский завод выпустил тягач.", "RU-TA"),
+        ("В Москве открыли салон.", "RU-MOW"),
+    ],
+)
+def test_regions(text: str, region: str | None) -> None:
+    found = keys(analyze_text(text).regions)
+    if region is None:
+        assert "RU-ORL" not in found
+    else:
+        assert region in found
+
+
+def test_moskvich_is_not_moscow() -> None:
+    a = analyze_text("«Москвич» увеличил продажи.")
+    assert "moskvich" in keys(a.companies) and "RU-MOW" not in keys(a.regions)
+
+
+def test_city_named_like_a_person_is_not_a_region() -> None:
+    a = analyze_text("Президент Владимир Путин посетил выставку.")
+    assert "RU-VLA" not in keys(a.regions)
+
+
+@pytest.mark.parametrize(
+    ("text", "categories"),
+    [
+        ("Завод выпускает выхлопные системы.", {"exhaust_systems"}),
+        ("Освоен выпуск систем выпуска отработавших газов.", {"exhaust_systems"}),
+        ("Линия тяговых электродвигателей заработала.", {"electric_motors"}),
+        ("Москва закупит электробусы.", {"buses", "electric_vehicles"}),
+        ("Шинный завод выпускает шины.", {"tires"}),
+        ("Производство коробок передач и ведущих мостов.", {"transmissions"}),
+        ("Строим зарядные станции.", {"charging"}),
+        ("Сварка и окраска кузовов локализованы.", {"body_parts"}),
+        ("Рынок лёгких коммерческих автомобилей вырос.", {"lcv"}),
+    ],
+)
+def test_categories(text: str, categories: set[str]) -> None:
+    assert categories <= keys(analyze_text(text).categories)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Об этом рассказал Владимир Щербаков.", "Владимир Щербаков"),
+        ("Слова Владимира Щербакова привёл «Коммерсантъ».", "Владимир Щербаков"),
+        ("Интервью Анны Ивановой вышло вчера.", "Анна Иванова"),
+    ],
+)
+def test_persons_in_nominative(text: str, name: str) -> None:
+    assert name in {p.name for p in analyze_text(text).persons}
+
+
+def test_unknown_company_and_organisation_from_context() -> None:
+    a = analyze_text("Завод «Ромашка-Авто» начал выпуск фургонов. Министерство транспорта одобрило проект.")
+    assert any(c.name.startswith("Ромашка") and not c.known for c in a.companies)
+    assert any(o.org_kind == "government" for o in a.organizations)
+
+
+@pytest.mark.parametrize(
+    ("text", "event", "company"),
+    [
+        ("КАМАЗ запустил производство электробусов.", "launch", "kamaz"),
+        ("АвтоВАЗ приостановил конвейер из-за простоя.", "suspension", "avtovaz"),
+        ("Haval инвестирует 10 млрд рублей в завод.", "investment", "haval"),
+        ("Соллерс подписал соглашение с Isuzu.", "partnership", "sollers"),
+        ("Tenet начал продажи кроссовера.", "model_launch", "tenet"),
+        ("Mercedes-Benz продал завод группе «Автодом».", "deal", "mercedes"),
+        ("Автотор повысил уровень локализации.", "localization", "avtotor"),
+        ("Продажи Lada в марте выросли на 5%.", "sales", "lada"),
+    ],
+)
+def test_events(text: str, event: str, company: str) -> None:
+    events = analyze_text(text).events
+    assert (event, company) in {(e.type, e.company_key) for e in events}
+
+
+def test_event_goes_to_title_company_when_sentence_has_none() -> None:
+    title = "КАМАЗ открыл новый завод"
+    a = analyze_text(compose(title, "Предприятие начало выпуск двигателей."), len(title))
+    assert {("launch", "kamaz")} <= {(e.type, e.company_key) for e in a.events}
+
+
+def test_reference_article_against_gold_example() -> None:
+    data = shared_data()
+    gold = json.loads((data / "gold-example.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    a = analyze_text(compose(gold["title"], gold["text"]), len(gold["title"]))
+    assert [c.name for c in a.companies] == ["Автотор"]
+    assert {o.name for o in a.organizations} >= {"Комтранс"}
+    assert keys(a.regions) == set(gold["regions"])
+    assert keys(a.categories) == set(gold["categories"])
+    assert {(e.type, e.company) for e in a.events} == {tuple(e) for e in gold["events"]}
+    assert a.relevant and a.relevance > 0.9
+    # the raw article file, analysed as it is
+    seed = (data / "seed-article.txt").read_text(encoding="utf-8")
+    assert "avtotor" in keys(analyze_text(seed).companies)
+
+
+def test_json_shape() -> None:
+    text = "КАМАЗ запустил производство в Набережных Челнах, сообщил Сергей Когогин."
+    out = analyze_text(text).to_json()
+    assert set(out) == {"companies", "organizations", "regions", "categories", "persons", "events", "relevance",
+                        "relevant"}
+    company = out["companies"][0]
+    assert company == {"key": "kamaz", "name": "КАМАЗ", "known": True,
+                       "mentions": [{"start": 0, "end": 5, "text": "КАМАЗ"}]}
+    assert out["regions"][0]["key"] == "RU-TA"
+    assert out["persons"][0]["name"] == "Сергей Когогин"
+    event = out["events"][0]
+    assert set(event) == {"type", "company", "company_key", "region", "categories", "start", "end", "sentence"}
+    assert text[event["start"] : event["end"]] == event["sentence"]
