@@ -44,7 +44,7 @@ def _inside_full_name(nlp: NLP, parsed: Parsed, mention: Mention) -> bool:
         if span.type == "PER" and span.start <= mention.start and mention.end <= span.end and (
                 span.end - span.start > mention.end - mention.start):
             rest = parsed.text[span.start : mention.start] + " " + parsed.text[mention.end : span.end]
-            if any("Name" in p.tag for w in rest.split() for p in nlp.morph.parse(w)[:2]):
+            if any("Name" in p.tag for w in rest.split() for p in nlp.parses(w)[:2]):
                 return True
     return False
 

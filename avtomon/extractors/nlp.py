@@ -91,6 +91,13 @@ class NLP:
 
         return NewsNERTagger(NewsEmbedding())
 
+    def parses(self, word: str) -> list[Any]:
+        """pymorphy3 parses, or [] for words it cannot handle (characters with no Unicode name)."""
+        try:
+            return list(self.morph.parse(word))
+        except (ValueError, KeyError):
+            return []
+
     def lemmas(self, word: str) -> tuple[str, frozenset[str]]:
         """(best lemma, all candidate lemmas + surface), cached: news repeats its words."""
         key = word
@@ -101,7 +108,7 @@ class NLP:
         if not any(ch.isalpha() for ch in word):
             result = (low, frozenset((low,)))
         else:
-            parses = self.morph.parse(word)
+            parses = self.parses(word)
             forms = {fold(p.normal_form) for p in parses[:4]}
             forms.add(low)
             best = fold(parses[0].normal_form) if parses else low
@@ -139,8 +146,15 @@ class NLP:
         return sentences, tokens
 
     def ner(self, texts: Sequence[str]) -> list[list[NerSpan]]:
-        """NER spans for many texts at once (the tagger batches internally)."""
-        return [adapt_ner_spans(m) for m in self.ner_tagger.map(list(texts))]
+        """NER spans for many texts at once (the tagger batches internally).
+
+        slovnet fails on a text with no tokens, so blank texts skip the tagger.
+        """
+        out: list[list[NerSpan]] = [[] for _ in texts]
+        todo = [i for i, t in enumerate(texts) if any(ch.isalnum() for ch in t)]
+        for i, markup in zip(todo, self.ner_tagger.map([texts[i] for i in todo]), strict=True):
+            out[i] = adapt_ner_spans(markup)
+        return out
 
     def parse_many(self, texts: Iterable[str]) -> list[Parsed]:
         """Segment, lemmatise and tag a batch of texts."""

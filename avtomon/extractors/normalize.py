@@ -31,7 +31,9 @@ def _to_nomn(nlp: NLP, word: str, gender: str | None = None, number: str | None 
     """One word in the nominative; returns (word, gender of the chosen parse)."""
     if not any(ch.isalpha() for ch in word) or ("-" in word and word.isupper()):
         return word, None
-    parses = nlp.morph.parse(word)
+    parses = nlp.parses(word)
+    if not parses:
+        return word, None
     for p in parses:
         if p.tag.case in (None, "nomn") and p.word == word.lower():
             return word, p.tag.gender
@@ -77,14 +79,18 @@ def nominative_org(nlp: NLP, text: str) -> str:
         return text.strip(QUOTES)
     head = None
     for i, w in enumerate(words):
-        parse = nlp.morph.parse(w)[0]
+        found = nlp.parses(w)
+        if not found:
+            continue
+        parse = found[0]
         if parse.tag.POS == "NOUN" or not parse.tag.POS or "LATN" in parse.tag or "UNKN" in parse.tag:
             head = i
             break
     if head is None:
         head = len(words) - 1
     noun, gender = _to_nomn(nlp, words[head])
-    number = "plur" if "plur" in nlp.morph.parse(words[head])[0].tag else None
+    head_parses = nlp.parses(words[head])
+    number = "plur" if head_parses and "plur" in head_parses[0].tag else None
     out = [_to_nomn(nlp, w, gender, number)[0] for w in words[:head]] + [noun] + words[head + 1 :]
     return " ".join(out)
 
@@ -94,7 +100,7 @@ def nominative_person(nlp: NLP, text: str) -> str:
     words = _SPACE.split(text.strip())
     gender = None
     for w in words:
-        for p in nlp.morph.parse(w):
+        for p in nlp.parses(w):
             if "Name" in p.tag:
                 gender = p.tag.gender
                 break
@@ -105,7 +111,10 @@ def nominative_person(nlp: NLP, text: str) -> str:
         if len(w) <= 2 or w.endswith("."):
             out.append(w)  # initials
             continue
-        parses = nlp.morph.parse(w)
+        parses = nlp.parses(w)
+        if not parses:
+            out.append(w)
+            continue
         name_parses = [p for p in parses if {"Name", "Surn", "Patr"} & set(p.tag.grammemes)] or parses
         if gender:
             name_parses = [p for p in name_parses if p.tag.gender in (gender, None)] or name_parses

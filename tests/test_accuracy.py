@@ -1,0 +1,47 @@
+"""Accuracy is measured, not assumed: the gold set and factRuEval thresholds from the issue."""
+
+from pathlib import Path
+
+import pytest
+
+from avtomon.extractors.evaluate import evaluate, load_gold
+from tests.conftest import shared_data
+
+pytestmark = pytest.mark.usefixtures("nlp")
+GOLD = Path(__file__).parent / "gold" / "auto.jsonl"
+
+
+@pytest.fixture(scope="module")
+def report():  # type: ignore[no-untyped-def]
+    return evaluate(load_gold(GOLD))
+
+
+def test_gold_set_is_big_and_varied() -> None:
+    items = load_gold(GOLD)
+    auto = [i for i in items if i.get("relevant", True)]
+    assert len(auto) >= 40 and len(items) - len(auto) >= 15
+    assert len({e[0] for i in items for e in i["events"]}) == 8  # every event type
+    assert len({c for i in items for c in i["categories"]}) >= 18
+    assert len({r for i in items for r in i["regions"]}) >= 20
+
+
+@pytest.mark.parametrize(("field", "threshold"),
+                         [("companies", 0.9), ("regions", 0.9), ("categories", 0.85), ("events", 0.7)])
+def test_f1_thresholds(report, field: str, threshold: float) -> None:  # type: ignore[no-untyped-def]
+    assert report.scores[field].f1 >= threshold, report.table()
+
+
+def test_relevance_on_gold(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.relevance.accuracy >= 0.95
+    assert report.relevance.fn == 0  # no auto-industry text marked irrelevant
+
+
+def test_factru_ner_not_below_natasha_and_better_on_org() -> None:
+    from avtomon.extractors.ner_eval import evaluate_factru
+
+    ner = evaluate_factru(shared_data() / "factru2016" / "devset")
+    assert ner.documents == 122
+    assert abs(ner.natasha["ORG"].f1 - 0.667) < 0.01  # the baseline is what the README says
+    for t in ("ORG", "PER", "LOC"):
+        assert ner.ours[t].f1 >= ner.natasha[t].f1, (t, ner.table())
+    assert ner.ours["ORG"].f1 > ner.natasha["ORG"].f1 + 0.01
