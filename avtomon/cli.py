@@ -212,8 +212,9 @@ def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int) -> None
 
 
 from avtomon.cli_extract import analyze, evaluate, extract  # noqa: E402  (registered below)
+from avtomon.cli_query import export, query  # noqa: E402
 
-for _command in (extract, analyze, evaluate):
+for _command in (extract, analyze, evaluate, query, export):
     cli.add_command(_command)
 
 

@@ -99,3 +99,6 @@ def nlp():  # type: ignore[no-untyped-def]
 
     get_resources()
     return get_nlp()
+
+
+from tests.store_fixture import filled_store  # noqa: E402, F401  (a fixture shared by query and export tests)

@@ -1,0 +1,187 @@
+"""`avtomon query …` and `avtomon export`: the analyst's side of the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from avtomon.cli_common import Context, pass_ctx
+from avtomon.errors import AvtomonError
+from avtomon.pipeline.filters import Filters, parse_when
+
+EVENT_TYPES = ["launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal"]
+
+
+def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The filters every query and export accepts."""
+    options = [
+        click.option("--since", help="From this date (2026-01-31) or span back from now (7d, 2w, 3m, 1y)."),
+        click.option("--until", help="Up to this date (inclusive) or span."),
+        click.option("--company", help="Company key or name in any case form (КАМАЗ, КАМАЗа, kamaz)."),
+        click.option("--region", help="ISO code (RU-TA) or a name in any case form (Татарстане, Тольятти)."),
+        click.option("--category", help="Category key (seats) or name."),
+        click.option("--event", type=click.Choice(EVENT_TYPES), help="Only articles with this event type."),
+        click.option("--source", help="Feed name."),
+        click.option("--text", "text", help="Words that must appear in title or text."),
+        click.option("--limit", type=int, help="At most this many rows."),
+        click.option("--all", "include_all", is_flag=True, help="Include articles marked not relevant."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_filters(since: str | None, until: str | None, include_all: bool, **kw: Any) -> Filters:
+    try:
+        return Filters(since=parse_when(since) if since else None,
+                       until=parse_when(until, end=True) if until else None, include_irrelevant=include_all, **kw)
+    except AvtomonError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl"]), default=None,
+                        help="Output format (table on a terminal, csv when piped).")(func)
+
+
+def _run(ctx: Context, fmt: str | None, build: Callable[[Any, Filters], Any], filters: Filters, title: str) -> None:
+    from avtomon.output import print_table
+
+    try:
+        table = build(ctx.engine(), filters)
+    except AvtomonError as exc:
+        raise click.UsageError(str(exc)) from None
+    print_table(table.headers, table.rows, title=title, fmt=fmt)
+
+
+def _entity_command(name: str) -> click.Command:
+    @click.command(name)
+    @filter_options
+    @format_option
+    @pass_ctx
+    def command(ctx: Context, fmt: str | None, **kw: Any) -> None:
+        from avtomon.pipeline.query import KINDS, top_entities
+
+        _run(ctx, fmt, lambda engine, f: top_entities(engine, KINDS[name], f), make_filters(**kw),
+             name.capitalize())
+
+    command.__doc__ = f"""Top {name} by number of articles, with mentions, first and last seen.
+
+    \b
+    Example:
+      avtomon query {name} --since 30d --limit 10
+      avtomon query {name} --region Калининградская --format csv > {name}.csv
+    """
+    return command
+
+
+@click.group()
+def query() -> None:
+    """Ask the store: top entities, events, articles, trends, co-occurrence.
+
+    \b
+    Example:
+      avtomon query events --company Автотор --region RU-KGD --since 30d
+      avtomon query categories --event localization
+    """
+
+
+for _name in ("companies", "regions", "categories", "persons"):
+    query.add_command(_entity_command(_name))
+
+
+@query.command("events")
+@filter_options
+@format_option
+@pass_ctx
+def query_events(ctx: Context, fmt: str | None, **kw: Any) -> None:
+    """Events: date, source, company, type, region, categories, title, sentence, URL.
+
+    \b
+    Example:
+      avtomon query events --company Автотор --since 1m
+      avtomon query events --event suspension --format json
+    """
+    from avtomon.pipeline.query import events
+
+    _run(ctx, fmt, events, make_filters(**kw), "Events")
+
+
+@query.command("articles")
+@filter_options
+@format_option
+@pass_ctx
+def query_articles(ctx: Context, fmt: str | None, **kw: Any) -> None:
+    """Articles: date, source, title, URL, the entities found, a snippet.
+
+    \b
+    Example:
+      avtomon query articles --text "тяговых батарей" --since 7d
+    """
+    from avtomon.pipeline.query import articles
+
+    _run(ctx, fmt, articles, make_filters(**kw), "Articles")
+
+
+@query.command("trend")
+@click.option("--by", type=click.Choice(["day", "week", "month"]), default="week", show_default=True)
+@filter_options
+@format_option
+@pass_ctx
+def query_trend(ctx: Context, fmt: str | None, by: str, **kw: Any) -> None:
+    """Articles per day, week or month for one entity or filter.
+
+    \b
+    Example:
+      avtomon query trend --company КАМАЗ --by month --since 1y
+    """
+    from avtomon.pipeline.query import trend
+
+    _run(ctx, fmt, lambda engine, f: trend(engine, f, by), make_filters(**kw), f"Articles per {by}")
+
+
+@query.command("pairs")
+@click.option("--kind", type=click.Choice(["company-region", "company-category", "region-category"]),
+              default="company-region", show_default=True)
+@filter_options
+@format_option
+@pass_ctx
+def query_pairs(ctx: Context, fmt: str | None, kind: str, **kw: Any) -> None:
+    """Co-occurrence: articles mentioning both a company and a region (or category).
+
+    \b
+    Example:
+      avtomon query pairs --kind company-category --event localization
+    """
+    from avtomon.pipeline.query import pairs
+
+    _run(ctx, fmt, lambda engine, f: pairs(engine, f, kind), make_filters(**kw), kind)
+
+
+@click.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="Destination: .xlsx (all tables), .csv or .jsonl (one table).")
+@click.option("--table", type=click.Choice(["articles", "mentions", "companies", "regions", "categories", "events"]),
+              help="Which table (CSV/JSONL: default articles; XLSX: default all).")
+@click.option("--delimiter", default=",", show_default=True, help="CSV delimiter; ';' for Russian-locale Excel.")
+@filter_options
+@pass_ctx
+def export(ctx: Context, out: str, table: str | None, delimiter: str, **kw: Any) -> None:
+    """Export articles, mentions, entities and events to Excel, CSV or JSON Lines.
+
+    \b
+    Example:
+      avtomon export --out avtomon.xlsx --since 30d
+      avtomon export --out events.csv --table events --delimiter ';' --company КАМАЗ
+    """
+    from avtomon.pipeline.export import export as run_export
+
+    if len(delimiter) != 1:
+        raise click.UsageError("--delimiter must be one character")
+    try:
+        counts = run_export(ctx.engine(), make_filters(**kw), out, table, delimiter)
+    except AvtomonError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"{out}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))

@@ -1,0 +1,74 @@
+"""A store filled through the real pipeline: an RSS feed of gold-set news served on loopback, polled
+and extracted. Shared by the query, export and view tests (module scope: the NLP work is done once)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
+
+from avtomon.cli import cli
+from tests.conftest import write_feeds
+
+GOLD = Path(__file__).parent / "gold" / "auto.jsonl"
+HOSTILE_TITLE = '=HYPERLINK("http://evil.example/steal","Автотор открыл завод")'
+START = datetime(2026, 1, 5, 9, 0)
+
+
+def news_items() -> list[dict]:
+    """Gold texts as feed items, three days apart, plus a hostile title and one item with no date."""
+    items = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines()]
+    out = []
+    for i, item in enumerate(items):
+        out.append({"title": item["title"], "text": item["text"], "link": f"https://news.example.ru/{item['id']}",
+                    "date": START + timedelta(days=3 * i)})
+    out.append({"title": HOSTILE_TITLE, "text": "Калининградский Автотор запустил новую линию сборки сидений.",
+                "link": "https://news.example.ru/hostile", "date": START + timedelta(days=1)})
+    return out
+
+
+def rss(items: list[dict]) -> bytes:
+    body = "".join(
+        f"<item><title>{escape(i['title'])}</title><link>{i['link']}</link><guid>{i['link']}</guid>"
+        f"<pubDate>{format_datetime(i['date'].replace(tzinfo=UTC))}</pubDate>"
+        f"<description>{escape(i['text'])}</description></item>" for i in items)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Новости</title>'
+            f"<link>https://news.example.ru/</link>{body}</channel></rss>").encode()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def filled_store(request: pytest.FixtureRequest, make_httpserver: HTTPServer, tmp_path_factory: pytest.TempPathFactory,
+                 nlp) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A store URL (SQLite file or fresh PostgreSQL database) holding the polled and extracted news."""
+    tmp = tmp_path_factory.mktemp("store")
+    drop = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'avtomon.db'}"
+    else:
+        import psycopg
+
+        admin = request.getfixturevalue("pg_server")
+        name = f"avtomon_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = f"{admin.rsplit('/', 1)[0]}/{name}"
+        drop = (admin, name)
+    path = f"/news-{request.param}.xml"
+    make_httpserver.expect_request(path).respond_with_data(rss(news_items()), content_type="application/rss+xml")
+    feeds = write_feeds(tmp / "feeds.yaml", [{"name": "Новости", "url": make_httpserver.url_for(path)}])
+    result = CliRunner().invoke(cli, ["--db", url, "--feeds", str(feeds), "ingest"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    yield url
+    if drop:
+        import psycopg
+
+        with psycopg.connect(drop[0].replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{drop[1]}" WITH (FORCE)')
