@@ -204,9 +204,13 @@ def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int) -> None
     from avtomon.cli_extract import run_extract
 
     summary = run_poll(ctx, force, only)
-    _report_poll(ctx, summary)
+    if not ctx.quiet:
+        _report_poll(ctx, summary)
     extracted = run_extract(ctx, batch, False, None)
-    click.echo(extracted.line())
+    if ctx.quiet:
+        click.echo(f"{summary.line()}; {extracted.line()}")
+    else:
+        click.echo(extracted.line())
     if summary.failed or extracted.failed:
         sys.exit(EXIT_PARTIAL)
 
