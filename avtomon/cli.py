@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
 from avtomon import settings
-from avtomon.cli_common import EXIT_PARTIAL, ConfigProblem, Context, pass_ctx
+from avtomon.cli_common import EXIT_PARTIAL, ConfigProblem, Context, Locked, pass_ctx
 from avtomon.errors import AvtomonError
 
 
@@ -26,9 +27,14 @@ from avtomon.errors import AvtomonError
               show_default=True, help="Feeds file (env AVTOMON_FEEDS).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only a one-line summary (for cron).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("--log-file", type=click.Path(dir_okay=False), envvar="AVTOMON_LOG_FILE",
+              help="Also log to this file (rotated at 10 MiB, 5 kept; per-feed lines at INFO).")
+@click.option("--log-format", type=click.Choice(["plain", "json"]), default="plain", show_default=True,
+              help="Log line format.")
 @click.version_option(package_name="avtomon")
 @click.pass_context
-def cli(ctx: click.Context, db: str, feeds_file: str, quiet: bool, verbose: int) -> None:
+def cli(ctx: click.Context, db: str, feeds_file: str, quiet: bool, verbose: int, log_file: str | None,
+        log_format: str) -> None:
     """Monitor Russian auto-industry news: poll feeds, extract facts, query them.
 
     \b
@@ -36,9 +42,10 @@ def cli(ctx: click.Context, db: str, feeds_file: str, quiet: bool, verbose: int)
       avtomon ingest            # poll feeds.yaml into ./avtomon.db and extract facts
       avtomon feeds             # health of every feed
     """
+    from avtomon.logs import setup_logging
+
     level = logging.WARNING - 10 * verbose if not quiet else logging.ERROR
-    logging.basicConfig(level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    setup_logging(max(level, logging.DEBUG), log_file, log_format)
     ctx.obj = Context(db=db, feeds=feeds_file, quiet=quiet)
 
 
@@ -88,6 +95,18 @@ def run_poll(ctx: Context, force: bool, only: tuple[str, ...]) -> Any:
     return summary
 
 
+@contextmanager
+def ingest_lock(ctx: Context) -> Iterator[None]:
+    """Hold the store's ingest lock; an overlapping run exits at once with status 3."""
+    from avtomon.pipeline.lock import LockBusy, store_lock
+
+    try:
+        with store_lock(ctx.engine()):
+            yield
+    except LockBusy as exc:
+        raise Locked(str(exc)) from None
+
+
 @cli.command()
 @click.option("--force", is_flag=True, help="Also poll feeds waiting out a backoff or their interval.")
 @click.option("--feed", "only", multiple=True, help="Poll only this feed (repeatable).")
@@ -99,7 +118,8 @@ def poll(ctx: Context, force: bool, only: tuple[str, ...]) -> None:
     Example:
       avtomon poll --feed Комтранс --force
     """
-    summary = run_poll(ctx, force, only)
+    with ingest_lock(ctx):
+        summary = run_poll(ctx, force, only)
     _report_poll(ctx, summary)
     if summary.failed:
         sys.exit(EXIT_PARTIAL)
@@ -193,8 +213,9 @@ def db_upgrade(ctx: Context) -> None:
 @click.option("--force", is_flag=True, help="Also poll feeds waiting out a backoff or their interval.")
 @click.option("--feed", "only", multiple=True, help="Poll only this feed (repeatable).")
 @click.option("--batch", default=32, show_default=True, help="Articles per extraction batch.")
+@click.option("--workers", default=1, show_default=True, help="Extraction processes on this machine.")
 @pass_ctx
-def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int) -> None:
+def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int, workers: int) -> None:
     """Poll the feeds, then extract facts from new articles: what cron runs.
 
     \b
@@ -203,10 +224,11 @@ def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int) -> None
     """
     from avtomon.cli_extract import run_extract
 
-    summary = run_poll(ctx, force, only)
-    if not ctx.quiet:
-        _report_poll(ctx, summary)
-    extracted = run_extract(ctx, batch, False, None)
+    with ingest_lock(ctx):
+        summary = run_poll(ctx, force, only)
+        if not ctx.quiet:
+            _report_poll(ctx, summary)
+        extracted = run_extract(ctx, batch, False, None, workers)
     if ctx.quiet:
         click.echo(f"{summary.line()}; {extracted.line()}")
     else:

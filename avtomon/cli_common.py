@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -10,6 +11,13 @@ from avtomon.errors import AvtomonError, ConfigError
 
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
+EXIT_LOCKED = 3  # another run holds the store's lock: nothing was done
+
+
+class Locked(click.ClickException):
+    """An overlapping run: exit at once with its own status."""
+
+    exit_code = EXIT_LOCKED
 
 
 class ConfigProblem(click.ClickException):
@@ -25,14 +33,18 @@ class Context:
     db: str
     feeds: str
     quiet: bool
+    _engine: Any = None
 
     def engine(self):  # type: ignore[no-untyped-def]
+        """The store, opened (and migrated) once per command."""
         from avtomon.db import open_store
 
-        try:
-            return open_store(self.db)
-        except AvtomonError as exc:
-            raise click.ClickException(str(exc)) from None
+        if self._engine is None:
+            try:
+                self._engine = open_store(self.db)
+            except AvtomonError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._engine
 
     def config(self):  # type: ignore[no-untyped-def]
         from avtomon.pipeline.config import load_feeds

@@ -13,10 +13,14 @@ from avtomon.cli_common import Context, pass_ctx
 from avtomon.errors import AvtomonError
 
 
-def run_extract(ctx: Context, batch: int, reextract: bool, limit: int | None) -> Any:
-    from avtomon.pipeline.extract import backlog, extract
+def run_extract(ctx: Context, batch: int, reextract: bool, limit: int | None, workers: int = 1) -> Any:
+    from avtomon.pipeline.extract import backlog, extract, extract_parallel
 
     engine = ctx.engine()
+    if workers > 1:
+        if limit is not None:
+            raise click.UsageError("--limit works with one worker only")
+        return extract_parallel(engine, workers, batch=batch, reextract=reextract)
     total = backlog(engine, reextract) if limit is None else limit
     if ctx.quiet or not sys.stderr.isatty() or total == 0:
         return extract(engine, batch=batch, reextract=reextract, limit=limit)
@@ -34,16 +38,23 @@ def run_extract(ctx: Context, batch: int, reextract: bool, limit: int | None) ->
 @click.option("--batch", default=32, show_default=True, help="Articles per batch and per transaction.")
 @click.option("--reextract", is_flag=True, help="Also redo articles extracted by an older extractor version.")
 @click.option("--limit", type=int, default=None, help="Stop after this many articles.")
+@click.option("--workers", default=1, show_default=True,
+              help="Processes on this machine; more machines can run extract on the same database too.")
 @pass_ctx
-def extract(ctx: Context, batch: int, reextract: bool, limit: int | None) -> None:
+def extract(ctx: Context, batch: int, reextract: bool, limit: int | None, workers: int) -> None:
     """Analyse pending articles and store companies, regions, categories, persons and events.
+
+    Safe to run several times at once, on one machine or many: each batch is claimed first.
 
     \b
     Example:
       avtomon extract
+      avtomon extract --workers 2
       avtomon extract --reextract      # after upgrading avtomon's extractors
     """
-    summary = run_extract(ctx, batch, reextract, limit)
+    if workers < 1:
+        raise click.UsageError("--workers must be at least 1")
+    summary = run_extract(ctx, batch, reextract, limit, workers)
     click.echo(summary.line())
     if summary.failed:
         sys.exit(1)

@@ -86,7 +86,10 @@ class Article(Base):
     # dedup across feeds for items without a stable URL
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     text_source: Mapped[str] = mapped_column(String(10), default="feed")  # feed | page
-    extract_status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | failed
+    extract_status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|working|done|failed
+    # which extract worker holds the article, and since when (a stale claim is taken over)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     extractor_version: Mapped[str | None] = mapped_column(String(20))
     extract_error: Mapped[str | None] = mapped_column(Text)
     extracted_at: Mapped[datetime | None] = mapped_column(DateTime)

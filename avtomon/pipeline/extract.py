@@ -7,11 +7,16 @@ still pending. A crash mid-batch leaves nothing half-written; the next run picks
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import socket
+import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, or_, select, tuple_, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,11 +40,21 @@ class ExtractSummary:
                 f"{self.events} events")
 
 
-def _pending_filter(reextract: bool):  # type: ignore[no-untyped-def]
+STALE_CLAIM = timedelta(minutes=30)  # a claim this old belongs to a worker that died
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _pending_filter(reextract: bool, now: datetime | None = None):  # type: ignore[no-untyped-def]
+    """Articles to extract: pending ones, stale claims of dead workers, and with `reextract` old versions."""
+    stale = and_(Article.extract_status == "working", Article.claimed_at < (now or _now()) - STALE_CLAIM)
     if reextract:
-        return or_(Article.extract_status == "pending", Article.extractor_version.is_(None),
-                   Article.extractor_version != EXTRACTOR_VERSION)
-    return Article.extract_status == "pending"
+        return or_(Article.extract_status == "pending", stale, and_(
+            Article.extract_status.in_(("done", "failed")),
+            or_(Article.extractor_version.is_(None), Article.extractor_version != EXTRACTOR_VERSION)))
+    return or_(Article.extract_status == "pending", stale)
 
 
 def backlog(engine: Engine, reextract: bool = False) -> int:
@@ -91,11 +106,11 @@ def store_analyses(session: Session, articles: Sequence[Article], analyses: Sequ
         session.execute(Mention.__table__.insert(), mentions)
     if events:
         session.execute(Event.__table__.insert(), events)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = _now()
     for article, analysis in zip(articles, analyses, strict=True):
         session.execute(update(Article).where(Article.id == article.id).values(
             extract_status="done", extractor_version=EXTRACTOR_VERSION, extract_error=None, extracted_at=now,
-            relevance=analysis.relevance, relevant=analysis.relevant))
+            relevance=analysis.relevance, relevant=analysis.relevant, claimed_by=None, claimed_at=None))
     return len(mentions), len(events)
 
 
@@ -118,9 +133,86 @@ def _analyze_batch(articles: Sequence[Article]) -> list[Analysis | Exception]:
     return out
 
 
+def claim(engine: Engine, worker: str, size: int, reextract: bool = False) -> list[Article]:
+    """Take up to `size` articles for this worker.
+
+    On PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED, so workers on several
+    machines share the backlog without waiting for or duplicating each other; SQLite serialises
+    writers, which gives the same guarantee.
+    """
+    now = _now()
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        candidates = (select(Article.id).where(_pending_filter(reextract, now)).order_by(Article.id).limit(size)
+                      .with_for_update(skip_locked=True))
+        ids = list(session.scalars(candidates))
+        if not ids:
+            return []
+        session.execute(update(Article).where(Article.id.in_(ids))
+                        .values(extract_status="working", claimed_by=worker, claimed_at=now))
+        return list(session.scalars(select(Article).where(Article.id.in_(ids)).order_by(Article.id)))
+
+
+def _store_batch(engine: Engine, worker: str, articles: Sequence[Article], results: Sequence[Analysis | Exception],
+                 summary: ExtractSummary) -> None:
+    """Write one batch in one transaction, only for articles this worker still holds."""
+    with Session(engine) as session, session.begin():
+        held = set(session.scalars(select(Article.id).where(
+            Article.id.in_([a.id for a in articles]), Article.claimed_by == worker).with_for_update()))
+        good = [(a, r) for a, r in zip(articles, results, strict=True) if a.id in held and isinstance(r, Analysis)]
+        bad = [(a, r) for a, r in zip(articles, results, strict=True) if a.id in held and not isinstance(r, Analysis)]
+        if good:
+            m, e = store_analyses(session, [a for a, _ in good], [r for _, r in good])  # type: ignore[misc]
+            summary.mentions += m
+            summary.events += e
+        for article, exc in bad:
+            session.execute(update(Article).where(Article.id == article.id).values(
+                extract_status="failed", extract_error=f"{type(exc).__name__}: {exc}"[:2000], claimed_by=None,
+                claimed_at=None))
+    summary.articles += len(good)
+    summary.failed += len(bad)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_claims(engine: Engine) -> int:
+    """Give back articles claimed by extract processes of this host that no longer exist.
+
+    A SIGKILL between claim and store leaves articles «working»; the next run must finish them
+    without waiting for the claim to go stale. Claims of other hosts wait for STALE_CLAIM.
+    """
+    host = socket.gethostname()
+    with Session(engine) as session, session.begin():
+        owners = session.scalars(select(Article.claimed_by).where(Article.extract_status == "working").distinct())
+        dead = []
+        for owner in owners:
+            parts = (owner or "").split(":")
+            if len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not _alive(int(parts[1])):
+                dead.append(owner)
+        if not dead:
+            return 0
+        result = session.execute(update(Article).where(Article.extract_status == "working",
+                                                       Article.claimed_by.in_(dead))
+                                 .values(extract_status="pending", claimed_by=None, claimed_at=None))
+        return result.rowcount or 0
+
+
 def extract(engine: Engine, batch: int = settings.EXTRACT_BATCH, reextract: bool = False, limit: int | None = None,
             on_batch: Callable[[int], None] | None = None) -> ExtractSummary:
     """Analyse pending articles and store their facts, one transaction per batch.
+
+    Safe to run in several processes or on several machines at once: each batch is claimed first.
 
     Args:
         engine: an open store.
@@ -133,28 +225,50 @@ def extract(engine: Engine, batch: int = settings.EXTRACT_BATCH, reextract: bool
         Counts of what was written.
     """
     summary = ExtractSummary()
-    last_id = 0
+    worker = worker_name()
+    released = release_dead_claims(engine)
+    if released:
+        log.warning("took back %s articles claimed by extract processes that died", released)
     while limit is None or summary.articles + summary.failed < limit:
         size = batch if limit is None else min(batch, limit - summary.articles - summary.failed)
-        with Session(engine, expire_on_commit=False) as session:
-            articles = list(session.scalars(select(Article).where(_pending_filter(reextract), Article.id > last_id)
-                                            .order_by(Article.id).limit(size)))
+        articles = claim(engine, worker, size, reextract)
         if not articles:
             break
-        last_id = articles[-1].id
-        results = _analyze_batch(articles)
-        good = [(a, r) for a, r in zip(articles, results, strict=True) if isinstance(r, Analysis)]
-        bad = [(a, r) for a, r in zip(articles, results, strict=True) if not isinstance(r, Analysis)]
-        with Session(engine) as session, session.begin():
-            if good:
-                m, e = store_analyses(session, [a for a, _ in good], [r for _, r in good])  # type: ignore[misc]
-                summary.mentions += m
-                summary.events += e
-            for article, exc in bad:
-                session.execute(update(Article).where(Article.id == article.id).values(
-                    extract_status="failed", extract_error=f"{type(exc).__name__}: {exc}"[:2000]))
-        summary.articles += len(good)
-        summary.failed += len(bad)
+        _store_batch(engine, worker, articles, _analyze_batch(articles), summary)
         if on_batch:
             on_batch(len(articles))
     return summary
+
+
+def _worker(url: str, batch: int, reextract: bool) -> ExtractSummary:
+    """Entry point of one extract process (spawned: builds its own engine and models)."""
+    from avtomon.db import open_store
+
+    engine = open_store(url, migrate=False)
+    try:
+        return extract(engine, batch=batch, reextract=reextract)
+    finally:
+        engine.dispose()
+
+
+def _single_threaded_blas() -> None:
+    # N worker processes on N cores: BLAS threads inside each would only fight over the same cores.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+def extract_parallel(engine: Engine, workers: int, batch: int = settings.EXTRACT_BATCH,
+                     reextract: bool = False) -> ExtractSummary:
+    """Run `workers` extract processes on this machine; they share the backlog through claims."""
+    if workers <= 1:
+        return extract(engine, batch=batch, reextract=reextract)
+    url = engine.url.render_as_string(hide_password=False)
+    total = ExtractSummary()
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_single_threaded_blas) as pool:
+        for part in pool.map(_worker, [url] * workers, [batch] * workers, [reextract] * workers):
+            total.articles += part.articles
+            total.failed += part.failed
+            total.mentions += part.mentions
+            total.events += part.events
+    return total

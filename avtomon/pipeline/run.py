@@ -126,6 +126,12 @@ def poll(engine: Engine, config: FeedsConfig, force: bool = False, only: list[st
                 log.exception("storing feed %s failed", result.feed)
                 outcome = FeedOutcome(result.feed, "error", result.http_status, 0, 0, f"store failed: {exc}")
             summary.outcomes.append(outcome)
+            level = logging.WARNING if outcome.status == "error" else logging.INFO
+            log.log(level, "feed %s: %s http=%s seen=%d new=%d%s", outcome.feed, outcome.status,
+                    outcome.http_status, outcome.items_seen, outcome.items_new,
+                    f" error={outcome.error}" if outcome.error else "",
+                    extra={"feed": outcome.feed, "status": outcome.status, "http_status": outcome.http_status,
+                           "items_seen": outcome.items_seen, "items_new": outcome.items_new})
             if on_progress:
                 on_progress(outcome, len(requests))
 

@@ -1,0 +1,68 @@
+"""One ingest at a time per store: a file lock beside a SQLite file, an advisory lock on PostgreSQL.
+
+Both kinds die with the process that holds them (flock is released by the kernel, an advisory lock
+with its connection), so a run killed with SIGKILL never blocks the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from avtomon.errors import AvtomonError
+
+log = logging.getLogger(__name__)
+
+
+class LockBusy(AvtomonError):
+    """Another avtomon run holds the store's lock."""
+
+
+def _advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_try_advisory_lock."""
+    return int.from_bytes(hashlib.sha256(f"avtomon:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def lock_path(engine: Engine) -> Path | None:
+    """Where the file lock of a SQLite store lives (None for PostgreSQL or in-memory SQLite)."""
+    db = engine.url.database
+    if engine.dialect.name != "sqlite" or not db or db == ":memory:":
+        return None
+    return Path(db).expanduser().resolve().with_name(Path(db).name + ".lock")
+
+
+@contextmanager
+def store_lock(engine: Engine, name: str = "ingest") -> Iterator[None]:
+    """Hold the store's `name` lock for the block, or raise LockBusy at once."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _advisory_key(name)}).scalar()
+            if not got:
+                raise LockBusy(f"another avtomon {name} is running on this database (PostgreSQL advisory lock "
+                               f"held); this run stops without doing anything")
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _advisory_key(name)})
+        return
+    path = lock_path(engine)
+    if path is None:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(path), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockBusy(f"another avtomon {name} is running on this store ({path} is locked); "
+                       f"this run stops without doing anything") from None
+    try:
+        yield
+    finally:
+        lock.release()
