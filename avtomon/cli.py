@@ -244,5 +244,63 @@ for _command in (extract, analyze, evaluate, query, export):
     cli.add_command(_command)
 
 
+@db.command("stats")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None)
+@pass_ctx
+def db_stats(ctx: Context, fmt: str | None) -> None:
+    """Table sizes, articles per extraction status, the extraction backlog and the store size.
+
+    \b
+    Example:
+      avtomon db stats
+    """
+    from avtomon.output import print_table
+    from avtomon.pipeline.maintenance import stats
+
+    print_table(["section", "item", "value"], stats(ctx.engine()), title="Store", fmt=fmt)
+
+
+@db.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False))
+@pass_ctx
+def db_backup(ctx: Context, destination: str) -> None:
+    """Copy a SQLite store with the online backup API; safe while ingest runs.
+
+    \b
+    Example:
+      avtomon db backup /backups/avtomon-$(date +%F).db
+    """
+    from avtomon.pipeline.maintenance import backup
+
+    try:
+        size = backup(ctx.engine(), destination)
+    except AvtomonError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{destination}: {size} bytes")
+
+
+@cli.command()
+@click.option("--older-than", "older_than", required=True, help="Age such as 365d, 12m, 2y, or a date.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@pass_ctx
+def prune(ctx: Context, older_than: str, dry_run: bool) -> None:
+    """Delete old articles with their mentions and events (and old poll runs), in one transaction.
+
+    \b
+    Example:
+      avtomon prune --older-than 365d --dry-run
+    """
+    from avtomon.pipeline.filters import FilterError, parse_when
+    from avtomon.pipeline.maintenance import prune as run_prune
+
+    try:
+        cutoff = parse_when(older_than)
+    except FilterError as exc:
+        raise click.UsageError(str(exc)) from None
+    with ingest_lock(ctx):
+        result = run_prune(ctx.engine(), cutoff, dry_run)
+    click.echo(result.line())
+
+
 def main() -> None:
     cli(prog_name="avtomon")

@@ -22,6 +22,9 @@ from avtomon.pipeline.clean import canonical_url, clean_chars, content_hash, htm
 
 log = logging.getLogger(__name__)
 
+# An article longer than this is a feed bug or an attack; the rest is cut (and noted).
+MAX_TEXT_CHARS = 200_000
+MAX_TITLE_CHARS = 1_000
 # Dates outside this window are feed bugs (1970 epoch zeros, far-future typos): use the fetch time.
 EARLIEST_DATE = datetime(1995, 1, 1)
 FUTURE_SLACK = timedelta(days=1)
@@ -87,8 +90,8 @@ def _url(entry: Any, base: str) -> str | None:
 
 def adapt_entry(entry: Any, feed: str, base_url: str, fetched_at: datetime) -> EntryRecord | None:
     """Convert a feedparser entry into our record; None when it has neither title nor text."""
-    title = normalize_space(html_to_text(entry.get("title", "") or "").replace("\n", " "))
-    text = _entry_text(entry)
+    title = normalize_space(html_to_text(entry.get("title", "") or "").replace("\n", " "))[:MAX_TITLE_CHARS]
+    text = _entry_text(entry)[:MAX_TEXT_CHARS]
     if not title and not text:
         return None
     published, guessed = _published(entry, fetched_at)
@@ -136,9 +139,12 @@ def parse_feed(body: bytes, headers: dict[str, str], feed: str, base_url: str,
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False,
                               resolve_relative_uris=False)
     out.version = parsed.get("version", "") or ""
+    empty = 0
     for entry in parsed.entries:
         record = adapt_entry(entry, feed, base_url, fetched_at)
-        if record is not None:
+        if record is None:
+            empty += 1
+        else:
             out.entries.append(record)
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
@@ -147,6 +153,9 @@ def parse_feed(body: bytes, headers: dict[str, str], feed: str, base_url: str,
             out.note = message
         elif not out.note:
             out.note = f"encoding note: {exc}"
+    if empty:
+        skipped = f"{empty} entries without title or text skipped"
+        out.note = f"{out.note}; {skipped}" if out.note else skipped
     if not out.entries and not out.version:
         if _looks_like_html(body):
             out.error = "not a feed: got an HTML page (check the feed URL)"

@@ -1,0 +1,95 @@
+"""Store maintenance: statistics, pruning old articles, online SQLite backups."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy.orm import Session
+
+from avtomon.errors import AvtomonError
+from avtomon.models import Article, Entity, Event, Feed, Mention, PollRun
+
+TABLES = (Feed, PollRun, Article, Entity, Mention, Event)
+
+
+@dataclass
+class PruneResult:
+    articles: int
+    mentions: int
+    events: int
+    poll_runs: int
+    dry_run: bool
+
+    def line(self) -> str:
+        verb = "would delete" if self.dry_run else "deleted"
+        return (f"{verb} {self.articles} articles, {self.mentions} mentions, {self.events} events, "
+                f"{self.poll_runs} poll runs")
+
+
+def stats(engine: Engine) -> list[list[object]]:
+    """Rows per table, articles per extraction status, backlog and store size."""
+    rows: list[list[object]] = []
+    with Session(engine) as s:
+        for model in TABLES:
+            rows.append(["table", model.__tablename__, s.scalar(select(func.count()).select_from(model))])
+        for status, n in s.execute(select(Article.extract_status, func.count()).group_by(Article.extract_status)):
+            rows.append(["extraction", status, n])
+        backlog = s.scalar(select(func.count()).where(Article.extract_status.in_(("pending", "working"))))
+        rows.append(["extraction", "backlog", backlog])
+        oldest = s.scalar(select(func.min(Article.fetched_at)).where(Article.extract_status == "pending"))
+        rows.append(["extraction", "oldest pending", oldest.isoformat(sep=" ", timespec="seconds") if oldest else ""])
+        if engine.dialect.name == "postgresql":
+            size = s.scalar(text("SELECT pg_database_size(current_database())"))
+        else:
+            db = engine.url.database
+            size = sum(Path(db + suffix).stat().st_size for suffix in ("", "-wal")
+                       if db and Path(db + suffix).exists())
+        rows.append(["store", "size_bytes", size])
+    return rows
+
+
+def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneResult:
+    """Delete articles published before `older_than` with their mentions and events, in one transaction."""
+    old = select(Article.id).where(Article.published_at < older_than)
+    with Session(engine) as s, s.begin():
+        counts = PruneResult(
+            articles=s.scalar(select(func.count()).select_from(old.subquery())) or 0,
+            mentions=s.scalar(select(func.count()).where(Mention.article_id.in_(old))) or 0,
+            events=s.scalar(select(func.count()).where(Event.article_id.in_(old))) or 0,
+            poll_runs=s.scalar(select(func.count()).where(PollRun.started_at < older_than)) or 0,
+            dry_run=dry_run)
+        if not dry_run:
+            s.execute(delete(Mention).where(Mention.article_id.in_(old)))
+            s.execute(delete(Event).where(Event.article_id.in_(old)))
+            s.execute(delete(Article).where(Article.published_at < older_than))
+            s.execute(delete(PollRun).where(PollRun.started_at < older_than))
+    return counts
+
+
+def backup(engine: Engine, destination: str | Path) -> int:
+    """Copy a SQLite store with SQLite's online backup API (safe while ingest writes); returns bytes."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        raise AvtomonError("db backup copies SQLite stores; for PostgreSQL use pg_dump")
+    dest = Path(destination)
+    if not dest.parent.exists():
+        raise AvtomonError(f"{destination}: folder {dest.parent} does not exist")
+    tmp = dest.with_name(f".{dest.name}.part")
+    src = sqlite3.connect(engine.url.database)
+    try:
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst, pages=1024)  # in steps, so writers are not held off for long
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    tmp.replace(dest)
+    return dest.stat().st_size
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
