@@ -73,10 +73,10 @@ def test_reextract_replaces_results_atomically(db_url: str) -> None:
     engine.dispose()
 
 
-def test_extract_limit_and_backlog(sqlite_url: str) -> None:
-    invoke("--db", sqlite_url, "--feeds", str(DEMO), "poll")
-    assert "3 articles extracted" in invoke("--db", sqlite_url, "extract", "--limit", "3").output
-    assert "8 articles extracted" in invoke("--db", sqlite_url, "extract").output
+def test_extract_limit_and_backlog(db_url: str) -> None:
+    invoke("--db", db_url, "--feeds", str(DEMO), "poll")
+    assert "3 articles extracted" in invoke("--db", db_url, "extract", "--limit", "3").output
+    assert "8 articles extracted" in invoke("--db", db_url, "extract").output
 
 
 def test_analyze_stdin_and_file(tmp_path: Path) -> None:

@@ -65,21 +65,21 @@ def feed_error(db_url: str, name: str = "hostile") -> str | None:
     return err
 
 
-def test_entity_expansion_bomb(sqlite_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
+def test_entity_expansion_bomb(db_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
     entities = '<!ENTITY a "ааааааааааа">' + "".join(
         f'<!ENTITY a{i} "{("&a;" if i == 1 else f"&a{i - 1};") * 10}">' for i in range(1, 10))
     body = channel(item("Бомба", "https://hostile.example/1", text="&a9;"),
                    item("Обычная новость", "https://hostile.example/2", text="КАМАЗ выпустил тягач."),
                    head=f"<!DOCTYPE rss [{entities}]>")
-    res = poll(sqlite_url, tmp_path, httpserver, body)
+    res = poll(db_url, tmp_path, httpserver, body)
     assert res.exit_code == 0
-    stored = articles(sqlite_url, "hostile")
+    stored = articles(db_url, "hostile")
     assert all(len(a.text) < 1000 for a in stored)  # not expanded to a billion characters
     assert "Обычная новость" in {a.title for a in stored}
-    good_survived(sqlite_url)
+    good_survived(db_url)
 
 
-def test_external_entities_read_no_file_and_call_no_host(sqlite_url: str, tmp_path: Path,
+def test_external_entities_read_no_file_and_call_no_host(db_url: str, tmp_path: Path,
                                                          httpserver: HTTPServer) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("СЕКРЕТНЫЙ ПАРОЛЬ", encoding="utf-8")
@@ -87,44 +87,44 @@ def test_external_entities_read_no_file_and_call_no_host(sqlite_url: str, tmp_pa
     head = (f'<!DOCTYPE rss [<!ENTITY file SYSTEM "{secret.as_uri()}">'
             f'<!ENTITY web SYSTEM "{httpserver.url_for("/steal")}">]>')
     body = channel(item("XXE", "https://hostile.example/x", text="до &file; &web; после"), head=head)
-    res = poll(sqlite_url, tmp_path, httpserver, body)
+    res = poll(db_url, tmp_path, httpserver, body)
     assert res.exit_code == 0
-    texts = " ".join(a.title + a.text for a in articles(sqlite_url))
+    texts = " ".join(a.title + a.text for a in articles(db_url))
     assert "СЕКРЕТНЫЙ" not in texts and "УКРАДЕНО" not in texts
     assert not any(req.path == "/steal" for req, _ in httpserver.log)
-    good_survived(sqlite_url)
+    good_survived(db_url)
 
 
-def test_gigantic_body_is_cut(sqlite_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
+def test_gigantic_body_is_cut(db_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
     items = "".join(item(f"Новость {i}", f"https://hostile.example/{i}", text="х" * 1000) for i in range(5000))
     body = channel(items)
     assert len(body) > 5_000_000
-    res = poll(sqlite_url, tmp_path, httpserver, body, cap=2_000_000)
+    res = poll(db_url, tmp_path, httpserver, body, cap=2_000_000)
     assert res.exit_code == 0
-    kept = articles(sqlite_url, "hostile")
+    kept = articles(db_url, "hostile")
     assert 0 < len(kept) < 5000  # the entries before the cap
-    assert "cut off" in (feed_error(sqlite_url) or "")
-    good_survived(sqlite_url)
+    assert "cut off" in (feed_error(db_url) or "")
+    good_survived(db_url)
 
 
-def test_binary_garbage(sqlite_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
-    res = poll(sqlite_url, tmp_path, httpserver, os.urandom(50_000))
+def test_binary_garbage(db_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
+    res = poll(db_url, tmp_path, httpserver, os.urandom(50_000))
     assert res.exit_code == 1 and "FAIL hostile: not a feed" in res.output
-    good_survived(sqlite_url)
+    good_survived(db_url)
 
 
-def test_gzip_bomb(sqlite_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
+def test_gzip_bomb(db_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
     bomb = gzip.compress(b"<rss>" + b" " * 200_000_000)
-    res = poll(sqlite_url, tmp_path, httpserver, bomb, {"Content-Encoding": "gzip"}, cap=2_000_000)
+    res = poll(db_url, tmp_path, httpserver, bomb, {"Content-Encoding": "gzip"}, cap=2_000_000)
     assert res.exit_code in (0, 1) and "Traceback" not in res.output
-    assert "body larger than 2000000 bytes, cut off" in (feed_error(sqlite_url) or "")
-    good_survived(sqlite_url)
+    assert "body larger than 2000000 bytes, cut off" in (feed_error(db_url) or "")
+    good_survived(db_url)
 
 
-def test_html_page_instead_of_feed(sqlite_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
-    res = poll(sqlite_url, tmp_path, httpserver, feed_bytes("page.html"))
+def test_html_page_instead_of_feed(db_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
+    res = poll(db_url, tmp_path, httpserver, feed_bytes("page.html"))
     assert res.exit_code == 1 and "got an HTML page" in res.output
-    good_survived(sqlite_url)
+    good_survived(db_url)
 
 
 def test_ten_thousand_entries(db_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
@@ -136,7 +136,7 @@ def test_ten_thousand_entries(db_url: str, tmp_path: Path, httpserver: HTTPServe
     assert "0 new articles" in again.output and len(articles(db_url, "hostile")) == 10_000
 
 
-def test_entries_missing_fields_and_odd_dates(sqlite_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
+def test_entries_missing_fields_and_odd_dates(db_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
     future = "Mon, 01 Jan 2091 00:00:00 +0000"
     epoch = "Thu, 01 Jan 1970 00:00:00 +0000"
     body = channel(
@@ -147,35 +147,35 @@ def test_entries_missing_fields_and_odd_dates(sqlite_url: str, tmp_path: Path, h
         item("Из будущего", "https://hostile.example/future", date=future, text="Дата в 2091 году."),
         item("Из 1970 года", "https://hostile.example/epoch", date=epoch, text="Нулевая дата."),
     )
-    res = poll(sqlite_url, tmp_path, httpserver, body)
+    res = poll(db_url, tmp_path, httpserver, body)
     assert res.exit_code == 0
-    stored = {a.title: a for a in articles(sqlite_url, "hostile")}
+    stored = {a.title: a for a in articles(db_url, "hostile")}
     assert set(stored) == {"Без ссылки и guid", "", "Только заголовок", "Из будущего", "Из 1970 года"}
     assert stored["Без ссылки и guid"].url is None
     now = datetime.now(UTC).replace(tzinfo=None)
     for title in ("Из будущего", "Из 1970 года"):
         assert stored[title].published_guessed and abs((stored[title].published_at - now).total_seconds()) < 600
-    assert "1 entries without title or text skipped" in (feed_error(sqlite_url) or "")
+    assert "1 entries without title or text skipped" in (feed_error(db_url) or "")
 
 
-def test_megabyte_article_and_invisible_characters(sqlite_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
+def test_megabyte_article_and_invisible_characters(db_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
     huge = "КАМАЗ запустил линию. " * 50_000  # ~1.1 MB
     body = channel(item("Огромная статья", "https://hostile.example/huge", text=huge),
                    item("Нуле\u200bвые\u200d сим\ufeffволы\x07", "https://hostile.example/zw",
                         text="Текст\u2028с\u00adуправляющими\x1b символами"))
-    res = poll(sqlite_url, tmp_path, httpserver, body)
+    res = poll(db_url, tmp_path, httpserver, body)
     assert res.exit_code == 0
-    stored = {a.url: a for a in articles(sqlite_url, "hostile")}
+    stored = {a.url: a for a in articles(db_url, "hostile")}
     assert len(stored["https://hostile.example/huge"].text) <= MAX_TEXT_CHARS
     zw = stored["https://hostile.example/zw"]
     assert zw.title == "Нулевые символы" and zw.text == "Текстсуправляющими символами"
-    extracted = CliRunner().invoke(cli, ["--db", sqlite_url, "extract"], catch_exceptions=False)
+    extracted = CliRunner().invoke(cli, ["--db", db_url, "extract"], catch_exceptions=False)
     assert extracted.exit_code == 0 and "0 failed" in extracted.output
 
 
-def test_duplicate_guids_inside_one_feed(sqlite_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
+def test_duplicate_guids_inside_one_feed(db_url: str, tmp_path: Path, httpserver: HTTPServer) -> None:
     body = channel(item("Первая", "https://hostile.example/d1", "same-guid", text="Один текст."),
                    item("Вторая", "https://hostile.example/d2", "same-guid", text="Другой текст."),
                    item("Третья", "https://hostile.example/d1", "other", text="Та же ссылка."))
-    assert poll(sqlite_url, tmp_path, httpserver, body).exit_code == 0
-    assert [a.title for a in articles(sqlite_url, "hostile")] == ["Первая"]
+    assert poll(db_url, tmp_path, httpserver, body).exit_code == 0
+    assert [a.title for a in articles(db_url, "hostile")] == ["Первая"]

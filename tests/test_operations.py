@@ -160,10 +160,10 @@ def test_concurrent_extract_workers_share_the_backlog(db_url: str, httpserver: H
     assert_complete(db_url, expected)
 
 
-def test_dead_worker_claims_are_taken_back(sqlite_url: str) -> None:
+def test_dead_worker_claims_are_taken_back(db_url: str) -> None:
     demo = ROOT / "tests" / "data" / "demo" / "feeds.yaml"
-    avtomon(sqlite_url, demo, "poll")
-    engine = open_store(sqlite_url)
+    avtomon(db_url, demo, "poll")
+    engine = open_store(db_url)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     import socket
 
@@ -172,14 +172,14 @@ def test_dead_worker_claims_are_taken_back(sqlite_url: str) -> None:
         s.execute(text("UPDATE articles SET extract_status='working', claimed_by=:o, claimed_at=CURRENT_TIMESTAMP"),
                   {"o": owner})
     engine.dispose()
-    out = avtomon(sqlite_url, None, "extract")
+    out = avtomon(db_url, None, "extract")
     assert out.returncode == 0 and "11 articles extracted" in out.stdout
 
 
-def test_log_file_json(sqlite_url: str, tmp_path: Path) -> None:
+def test_log_file_json(db_url: str, tmp_path: Path) -> None:
     demo = ROOT / "tests" / "data" / "demo" / "feeds.yaml"
     log = tmp_path / "avtomon.log"
-    res = CliRunner().invoke(cli, ["--db", sqlite_url, "--feeds", str(demo), "--quiet", "--log-file", str(log),
+    res = CliRunner().invoke(cli, ["--db", db_url, "--feeds", str(demo), "--quiet", "--log-file", str(log),
                                    "--log-format", "json", "poll"])
     assert res.exit_code == 0
     lines = [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines()]
@@ -187,30 +187,48 @@ def test_log_file_json(sqlite_url: str, tmp_path: Path) -> None:
     assert len(feeds) == 5 and all(x["status"] == "ok" and "items_new" in x for x in feeds)
 
 
-def test_db_stats_prune_and_backup(sqlite_url: str, tmp_path: Path) -> None:
+def test_db_stats_and_prune(db_url: str) -> None:
     demo = ROOT / "tests" / "data" / "demo" / "feeds.yaml"
     runner = CliRunner()
-    runner.invoke(cli, ["--db", sqlite_url, "--feeds", str(demo), "ingest"])
-    stats = runner.invoke(cli, ["--db", sqlite_url, "db", "stats", "--format", "csv"]).output
+    runner.invoke(cli, ["--db", db_url, "--feeds", str(demo), "ingest"])
+    stats = runner.invoke(cli, ["--db", db_url, "db", "stats", "--format", "csv"]).output
     assert "table,articles,11" in stats and "extraction,backlog,0" in stats and "store,size_bytes," in stats
-    backup = tmp_path / "copy.db"
-    res = runner.invoke(cli, ["--db", sqlite_url, "db", "backup", str(backup)])
-    assert res.exit_code == 0
-    with sqlite3.connect(backup) as conn:
-        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 11
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    dry = runner.invoke(cli, ["--db", sqlite_url, "prune", "--older-than", "2026-02-05", "--dry-run"])
+    dry = runner.invoke(cli, ["--db", db_url, "prune", "--older-than", "2026-02-05", "--dry-run"])
     assert dry.output.startswith("would delete 3 articles")
-    assert "table,articles,11" in runner.invoke(cli, ["--db", sqlite_url, "db", "stats", "--format", "csv"]).output
-    real = runner.invoke(cli, ["--db", sqlite_url, "prune", "--older-than", "2026-02-05"])
+    assert "table,articles,11" in runner.invoke(cli, ["--db", db_url, "db", "stats", "--format", "csv"]).output
+    real = runner.invoke(cli, ["--db", db_url, "prune", "--older-than", "2026-02-05"])
     assert real.output.startswith("deleted 3 articles")
-    engine = open_store(sqlite_url)
+    engine = open_store(db_url)
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 8
         orphans = s.scalar(select(func.count()).select_from(Mention).where(~Mention.article_id.in_(
             select(Article.id))))
         assert orphans == 0
     engine.dispose()
+
+
+def test_sqlite_online_backup_while_ingest_writes(sqlite_url: str, httpserver: HTTPServer, tmp_path: Path) -> None:
+    feeds = write_feeds(tmp_path / "feeds.yaml", serve_news(httpserver, feeds=2))
+    writer = avtomon(sqlite_url, feeds, "ingest", "--batch", "2", wait=False)
+    backups = []
+    while writer.poll() is None and len(backups) < 5:
+        backup = tmp_path / f"copy{len(backups)}.db"
+        res = CliRunner().invoke(cli, ["--db", sqlite_url, "db", "backup", str(backup)])
+        assert res.exit_code == 0, res.output
+        backups.append(backup)
+    writer.wait()
+    assert writer.returncode == 0
+    backup = tmp_path / "final.db"
+    assert CliRunner().invoke(cli, ["--db", sqlite_url, "db", "backup", str(backup)]).exit_code == 0
+    backups.append(backup)
+    for path in backups:
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            done = conn.execute("SELECT count(*) FROM articles WHERE extract_status = 'done'").fetchone()[0]
+            mentions = conn.execute("SELECT count(DISTINCT article_id) FROM mentions").fetchone()[0]
+            assert mentions <= done  # a copy never holds facts of an article not marked done
+    with sqlite3.connect(backup) as conn:
+        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == len(news_items())
 
 
 def test_backup_refuses_postgres(pg_url: str, tmp_path: Path) -> None:

@@ -205,12 +205,12 @@ def test_feeds_health_and_check(db_url: str, httpserver: HTTPServer, tmp_path: P
 
 
 @pytest.mark.parametrize("quiet", [True, False])
-def test_demo_feeds_twice(sqlite_url: str, quiet: bool) -> None:
+def test_demo_feeds_twice(db_url: str, quiet: bool) -> None:
     demo = Path(__file__).parent / "data" / "demo" / "feeds.yaml"
     args = ["--quiet"] if quiet else []
-    first = run(sqlite_url, demo, *args, "poll")
+    first = run(db_url, demo, *args, "poll")
     assert first.exit_code == 0 and "11 new articles" in first.output
-    second = run(sqlite_url, demo, *args, "poll")
+    second = run(db_url, demo, *args, "poll")
     assert second.exit_code == 0 and "0 new articles" in second.output
     if quiet:
         assert len(second.output.strip().splitlines()) == 1
