@@ -185,3 +185,38 @@ def export(ctx: Context, out: str, table: str | None, delimiter: str, **kw: Any)
     except AvtomonError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"{out}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+
+
+@click.command("refetch")
+@filter_options
+@pass_ctx
+def refetch(ctx: Context, **kw: Any) -> None:
+    """Fetch the article pages again for the chosen articles (same filters as queries).
+
+    The new text replaces the old when it is longer; those articles are extracted again by the
+    next `avtomon extract` or `ingest`.
+
+    \b
+    Example:
+      avtomon refetch --source "Коммерсантъ Авто" --since 7d
+    """
+    from sqlalchemy.orm import Session
+
+    from avtomon.cli import ingest_lock
+    from avtomon.pipeline.filters import filtered_articles, resolve
+    from avtomon.pipeline.fulltext import refetch as run_refetch
+    from avtomon.pipeline.run import limits_for
+
+    config = ctx.config()
+    f = make_filters(**kw)
+    engine = ctx.engine()
+    try:
+        with Session(engine) as s:
+            resolve(s, f)
+            stmt = filtered_articles(f)
+            ids = list(s.scalars(stmt.limit(f.limit) if f.limit else stmt))
+    except AvtomonError as exc:
+        raise click.UsageError(str(exc)) from None
+    with ingest_lock(ctx):
+        summary = run_refetch(engine, ids, limits_for(config), config.settings.host_delay)
+    click.echo(f"{len(ids)} articles chosen; {summary.line()}")

@@ -42,6 +42,7 @@ class Feed(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_polled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    tags: Mapped[str | None] = mapped_column(Text)  # comma-separated, from feeds.yaml (relevance uses them)
 
 
 class PollRun(Base):
@@ -71,6 +72,8 @@ class Article(Base):
         Index("ix_articles_extract_status", "extract_status"),
         # date filters of queries and exports
         Index("ix_articles_published_at", "published_at"),
+        # the poll's page pass: WHERE page_status = 'pending'
+        Index("ix_articles_page_status", "page_status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -86,6 +89,9 @@ class Article(Base):
     # dedup across feeds for items without a stable URL
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     text_source: Mapped[str] = mapped_column(String(10), default="feed")  # feed | page
+    # full text from the article page: NULL (not wanted) | pending | ok | failed | robots | short
+    page_status: Mapped[str | None] = mapped_column(String(10))
+    page_error: Mapped[str | None] = mapped_column(Text)
     extract_status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|working|done|failed
     # which extract worker holds the article, and since when (a stale claim is taken over)
     claimed_by: Mapped[str | None] = mapped_column(String(64))

@@ -21,6 +21,7 @@ BACKOFF_MAX = 24 * 3600.0
 # Retry-After above this is treated as a misconfiguration and capped.
 RETRY_AFTER_MAX = 24 * 3600.0
 EXTRACT_BATCH = 32
+HOST_DELAY = 1.0  # seconds between two article-page requests to one host
 
 
 def db_url_from_env() -> str:

@@ -34,10 +34,10 @@ def counts(db_url: str) -> dict[str, int]:
 def test_ingest_extracts_everything_once(db_url: str) -> None:
     first = invoke("--db", db_url, "--feeds", str(DEMO), "ingest")
     assert first.exit_code == 0, first.output
-    assert "11 new articles" in first.output and "11 articles extracted, 0 failed" in first.output
+    assert "15 new articles" in first.output and "15 articles extracted, 0 failed" in first.output
     after_first = counts(db_url)
     second = invoke("--db", db_url, "--feeds", str(DEMO), "--quiet", "ingest")
-    assert second.output == ("5 feeds polled, 5 ok, 0 failed, 0 new articles; "
+    assert second.output == ("6 feeds polled, 6 ok, 0 failed, 0 new articles; "
                              "0 articles extracted, 0 failed, 0 mentions, 0 events\n")
     assert counts(db_url) == after_first
     engine = open_store(db_url)
@@ -65,7 +65,7 @@ def test_reextract_replaces_results_atomically(db_url: str) -> None:
     engine.dispose()
     assert "0 articles extracted" in invoke("--db", db_url, "extract").output  # not without --reextract
     out = invoke("--db", db_url, "extract", "--reextract", "--batch", "4")
-    assert out.exit_code == 0 and "11 articles extracted" in out.output
+    assert out.exit_code == 0 and "15 articles extracted" in out.output
     assert counts(db_url) == before  # replaced, not duplicated
     engine = open_store(db_url)
     with Session(engine) as s:
@@ -76,7 +76,7 @@ def test_reextract_replaces_results_atomically(db_url: str) -> None:
 def test_extract_limit_and_backlog(db_url: str) -> None:
     invoke("--db", db_url, "--feeds", str(DEMO), "poll")
     assert "3 articles extracted" in invoke("--db", db_url, "extract", "--limit", "3").output
-    assert "8 articles extracted" in invoke("--db", db_url, "extract").output
+    assert "12 articles extracted" in invoke("--db", db_url, "extract").output
 
 
 def test_analyze_stdin_and_file(tmp_path: Path) -> None:

@@ -173,7 +173,7 @@ def test_dead_worker_claims_are_taken_back(db_url: str) -> None:
                   {"o": owner})
     engine.dispose()
     out = avtomon(db_url, None, "extract")
-    assert out.returncode == 0 and "11 articles extracted" in out.stdout
+    assert out.returncode == 0 and "15 articles extracted" in out.stdout
 
 
 def test_log_file_json(db_url: str, tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ def test_log_file_json(db_url: str, tmp_path: Path) -> None:
     assert res.exit_code == 0
     lines = [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines()]
     feeds = [x for x in lines if x.get("feed")]
-    assert len(feeds) == 5 and all(x["status"] == "ok" and "items_new" in x for x in feeds)
+    assert len(feeds) == 6 and all(x["status"] == "ok" and "items_new" in x for x in feeds)
 
 
 def test_db_stats_and_prune(db_url: str) -> None:
@@ -192,15 +192,15 @@ def test_db_stats_and_prune(db_url: str) -> None:
     runner = CliRunner()
     runner.invoke(cli, ["--db", db_url, "--feeds", str(demo), "ingest"])
     stats = runner.invoke(cli, ["--db", db_url, "db", "stats", "--format", "csv"]).output
-    assert "table,articles,11" in stats and "extraction,backlog,0" in stats and "store,size_bytes," in stats
+    assert "table,articles,15" in stats and "extraction,backlog,0" in stats and "store,size_bytes," in stats
     dry = runner.invoke(cli, ["--db", db_url, "prune", "--older-than", "2026-02-05", "--dry-run"])
     assert dry.output.startswith("would delete 3 articles")
-    assert "table,articles,11" in runner.invoke(cli, ["--db", db_url, "db", "stats", "--format", "csv"]).output
+    assert "table,articles,15" in runner.invoke(cli, ["--db", db_url, "db", "stats", "--format", "csv"]).output
     real = runner.invoke(cli, ["--db", db_url, "prune", "--older-than", "2026-02-05"])
     assert real.output.startswith("deleted 3 articles")
     engine = open_store(db_url)
     with Session(engine) as s:
-        assert s.scalar(select(func.count()).select_from(Article)) == 8
+        assert s.scalar(select(func.count()).select_from(Article)) == 12
         orphans = s.scalar(select(func.count()).select_from(Mention).where(~Mention.article_id.in_(
             select(Article.id))))
         assert orphans == 0

@@ -209,7 +209,7 @@ def test_demo_feeds_twice(db_url: str, quiet: bool) -> None:
     demo = Path(__file__).parent / "data" / "demo" / "feeds.yaml"
     args = ["--quiet"] if quiet else []
     first = run(db_url, demo, *args, "poll")
-    assert first.exit_code == 0 and "11 new articles" in first.output
+    assert first.exit_code == 0 and "15 new articles" in first.output
     second = run(db_url, demo, *args, "poll")
     assert second.exit_code == 0 and "0 new articles" in second.output
     if quiet:

@@ -21,27 +21,29 @@ def compose(title: str | None, text: str) -> str:
     return f"{title}\n\n{text}" if title else text
 
 
-def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0) -> Analysis:
+def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0,
+                   tags: tuple[str, ...] = ()) -> Analysis:
     companies, organizations, claimed = find_organizations(nlp, parsed, res)
     regions = find_regions(parsed, res, claimed)
     categories = find_categories(parsed, res, claimed)
     persons = find_persons(nlp, parsed, claimed)
     events = find_events(parsed, res, companies, regions, categories, title_end)
-    score, relevant = relevance(parsed, companies, categories, events)
+    score, relevant = relevance(parsed, companies, categories, events, tags)
     by_first = lambda h: min(m.start for m in h.mentions)  # noqa: E731
     return Analysis(companies=sorted(companies, key=by_first), organizations=sorted(organizations, key=by_first),
                     regions=sorted(regions, key=by_first), categories=sorted(categories, key=by_first),
                     persons=sorted(persons, key=by_first), events=events, relevance=score, relevant=relevant)
 
 
-def analyze_many(texts: Iterable[str], title_ends: Sequence[int] | None = None, batch: int = BATCH
-                 ) -> list[Analysis]:
+def analyze_many(texts: Iterable[str], title_ends: Sequence[int] | None = None, batch: int = BATCH,
+                 tags: Sequence[tuple[str, ...]] | None = None) -> list[Analysis]:
     """Analyse texts in batches (NER runs batched, the heavy part).
 
     Args:
         texts: the texts, each analysed exactly as given (offsets index into it).
         title_ends: per text, where its title ends (0 if none), to find the article's main company.
         batch: texts per NER batch.
+        tags: per text, the tags of the feed it came from (an auto feed lowers the bar for `relevant`).
 
     Returns:
         One Analysis per text, in order.
@@ -49,10 +51,12 @@ def analyze_many(texts: Iterable[str], title_ends: Sequence[int] | None = None, 
     nlp, res = get_nlp(), get_resources()
     texts = list(texts)
     ends = list(title_ends) if title_ends is not None else [0] * len(texts)
+    all_tags = list(tags) if tags is not None else [()] * len(texts)
     out: list[Analysis] = []
     for i in range(0, len(texts), batch):
-        for parsed, end in zip(nlp.parse_many(texts[i : i + batch]), ends[i : i + batch], strict=True):
-            out.append(analyze_parsed(nlp, res, parsed, end))
+        chunk = zip(nlp.parse_many(texts[i : i + batch]), ends[i : i + batch], all_tags[i : i + batch], strict=True)
+        for parsed, end, feed_tags in chunk:
+            out.append(analyze_parsed(nlp, res, parsed, end, feed_tags))
     return out
 
 

@@ -13,13 +13,34 @@ AUTO_WORDS = {"автомобиль", "автопром", "автопроизв�
               "автоваз", "камаз", "электробус", "тягач", "шина", "двигатель", "модель", "комплектующий",
               "автостат", "внедорожник", "фургон", "пикап", "автомобилестроение", "автосборочный"}
 THRESHOLD = 0.5
+AUTO_TAGS = {"auto", "auto-industry", "commercial-vehicles", "market-statistics", "ev", "components", "trucks"}
+TAG_PRIOR = 0.5  # an auto feed's item needs less evidence than a general news item
+
+
+def score_to_relevance(score: float) -> float:
+    return 1.0 - math.exp(-score / 1.5)
 
 
 def relevance(parsed: Parsed, companies: list[EntityHit], categories: list[EntityHit],
-              events: list[EventHit]) -> tuple[float, bool]:
+              events: list[EventHit], tags: tuple[str, ...] = ()) -> tuple[float, bool]:
     """(relevance 0..1, relevant) — saturating sum of evidence, so one stray word is not enough."""
     vocab = sum(1 for t in parsed.tokens if t.lemma in AUTO_WORDS)
     known = sum(1 for c in companies if c.known)
     score = 1.0 * known + 0.4 * len(categories) + 0.25 * min(vocab, 12) + 0.3 * sum(1 for e in events if e.company)
-    value = 1.0 - math.exp(-score / 1.5)
+    if set(tags) & AUTO_TAGS:
+        score += TAG_PRIOR
+    value = score_to_relevance(score)
     return value, value >= THRESHOLD
+
+
+def quick_relevance(text: str) -> float:
+    """The same evidence without NER or events: cheap enough to decide whether to fetch a page."""
+    from avtomon.extractors.nlp import get_nlp
+    from avtomon.extractors.resources import get_resources
+
+    nlp, res = get_nlp(), get_resources()
+    _, tokens = nlp.segment(text)
+    known = len({m.payload.key for m in res.orgs.find(tokens) if m.payload.entity == "company"})
+    categories = len({k for m in res.categories.find(tokens) for k in m.payload})
+    vocab = sum(1 for t in tokens if t.lemma in AUTO_WORDS)
+    return score_to_relevance(1.0 * known + 0.4 * categories + 0.25 * min(vocab, 12))

@@ -31,6 +31,7 @@ class Settings:
     max_body_bytes: int = settings.MAX_BODY_BYTES
     user_agent: str = settings.USER_AGENT
     backoff_max: float = settings.BACKOFF_MAX
+    host_delay: float = settings.HOST_DELAY  # seconds between two page requests to one host
 
 
 @dataclass(frozen=True)

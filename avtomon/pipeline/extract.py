@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from avtomon import settings
 from avtomon.extractors import EXTRACTOR_VERSION
 from avtomon.extractors.records import Analysis, EntityHit
-from avtomon.models import Article, Entity, Event, Mention
+from avtomon.models import Article, Entity, Event, Feed, Mention
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,13 @@ def _now() -> datetime:
 def _pending_filter(reextract: bool, now: datetime | None = None):  # type: ignore[no-untyped-def]
     """Articles to extract: pending ones, stale claims of dead workers, and with `reextract` old versions."""
     stale = and_(Article.extract_status == "working", Article.claimed_at < (now or _now()) - STALE_CLAIM)
+    # an article still waiting for its page is extracted once the page pass has run
+    page_ready = or_(Article.page_status.is_(None), Article.page_status != "pending")
     if reextract:
-        return or_(Article.extract_status == "pending", stale, and_(
+        return and_(page_ready, or_(Article.extract_status == "pending", stale, and_(
             Article.extract_status.in_(("done", "failed")),
-            or_(Article.extractor_version.is_(None), Article.extractor_version != EXTRACTOR_VERSION)))
-    return or_(Article.extract_status == "pending", stale)
+            or_(Article.extractor_version.is_(None), Article.extractor_version != EXTRACTOR_VERSION))))
+    return and_(page_ready, or_(Article.extract_status == "pending", stale))
 
 
 def backlog(engine: Engine, reextract: bool = False) -> int:
@@ -114,20 +116,28 @@ def store_analyses(session: Session, articles: Sequence[Article], analyses: Sequ
     return len(mentions), len(events)
 
 
-def _analyze_batch(articles: Sequence[Article]) -> list[Analysis | Exception]:
+def feed_tags(engine: Engine) -> dict[str, tuple[str, ...]]:
+    """Feed name → its tags, as last synced from feeds.yaml."""
+    with Session(engine) as s:
+        return {name: tuple(t for t in (tags or "").split(",") if t)
+                for name, tags in s.execute(select(Feed.name, Feed.tags))}
+
+
+def _analyze_batch(articles: Sequence[Article], tags: dict[str, tuple[str, ...]]) -> list[Analysis | Exception]:
     """Analyse a batch; if the batch fails, retry one by one so one bad article fails alone."""
     from avtomon.extractors.analyze import analyze_many, compose
 
     texts = [compose(a.title, a.text) for a in articles]
     ends = [len(a.title) if a.title else 0 for a in articles]
+    feed = [tags.get(a.feed, ()) for a in articles]
     try:
-        return list(analyze_many(texts, ends))
+        return list(analyze_many(texts, ends, tags=feed))
     except Exception:
         log.warning("batch analysis failed, retrying articles one by one", exc_info=True)
     out: list[Analysis | Exception] = []
-    for text, end in zip(texts, ends, strict=True):
+    for text, end, t in zip(texts, ends, feed, strict=True):
         try:
-            out.append(analyze_many([text], [end])[0])
+            out.append(analyze_many([text], [end], tags=[t])[0])
         except Exception as exc:
             out.append(exc)
     return out
@@ -226,6 +236,7 @@ def extract(engine: Engine, batch: int = settings.EXTRACT_BATCH, reextract: bool
     """
     summary = ExtractSummary()
     worker = worker_name()
+    tags = feed_tags(engine)
     released = release_dead_claims(engine)
     if released:
         log.warning("took back %s articles claimed by extract processes that died", released)
@@ -234,7 +245,7 @@ def extract(engine: Engine, batch: int = settings.EXTRACT_BATCH, reextract: bool
         articles = claim(engine, worker, size, reextract)
         if not articles:
             break
-        _store_batch(engine, worker, articles, _analyze_batch(articles), summary)
+        _store_batch(engine, worker, articles, _analyze_batch(articles, tags), summary)
         if on_batch:
             on_batch(len(articles))
     return summary

@@ -84,6 +84,11 @@ def _url(entry: Any, base: str) -> str | None:
         link = guid if guid.startswith(("http://", "https://")) else ""
     if not link:
         return None
+    if base.startswith("file:"):
+        # a local sample feed may link local pages (make demo): keep file URLs, minus the fragment
+        full = urljoin(base, link)
+        if urlsplit(full).scheme == "file":
+            return full.split("#", 1)[0]
     full = urljoin(base, link) if base.startswith(("http://", "https://")) else link
     return canonical_url(full) if urlsplit(full).scheme in ("http", "https") else None
 

@@ -8,13 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import httpx
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from avtomon.models import Feed
 from avtomon.pipeline.config import FeedConfig, FeedsConfig
-from avtomon.pipeline.fetch import FetchLimits, FetchRequest, FetchResult, fetch_many
-from avtomon.pipeline.parse import ParsedFeed, parse_feed
+from avtomon.pipeline.fetch import FetchLimits, FetchRequest, FetchResult, fetch_many, make_client
+from avtomon.pipeline.fulltext import PageSummary, fetch_pending_pages, wants_page
+from avtomon.pipeline.parse import EntryRecord, ParsedFeed, parse_feed
 from avtomon.pipeline.store import is_due, record_result, store_entries, sync_feeds
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class PollSummary:
 
     outcomes: list[FeedOutcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    pages: PageSummary | None = None
 
     @property
     def failed(self) -> list[FeedOutcome]:
@@ -53,7 +56,17 @@ class PollSummary:
                  f"{self.new_articles} new articles"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped")
-        return ", ".join(parts)
+        line = ", ".join(parts)
+        if self.pages and (self.pages.fetched or self.pages.kept or self.pages.failed):
+            line += f"; {self.pages.line()}"
+        return line
+
+
+def quick_relevance(text: str) -> float:
+    """Relevance from gazetteers and vocabulary only (no NER): decides whether a page is worth fetching."""
+    from avtomon.extractors.relevance import quick_relevance as quick
+
+    return quick(text)
 
 
 def limits_for(config: FeedsConfig) -> FetchLimits:
@@ -73,12 +86,13 @@ def parse_result(result: FetchResult) -> ParsedFeed:
     return parse_feed(result.body, result.headers, result.feed, result.final_url or result.url, result.fetched_at)
 
 
-def _store_one(engine: Engine, result: FetchResult, backoff_max: float) -> FeedOutcome:
+def _store_one(engine: Engine, result: FetchResult, backoff_max: float,
+               wants_page: Callable[[EntryRecord], bool] | None = None) -> FeedOutcome:
     """Parse and store one feed's answer in its own transaction: a failure here touches no other feed."""
     parsed = parse_result(result)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         feed_row = session.scalars(select(Feed).where(Feed.name == result.feed)).one()
-        new = store_entries(session, parsed.entries) if parsed.entries else 0
+        new = store_entries(session, parsed.entries, wants_page) if parsed.entries else 0
         run = record_result(session, feed_row, result, len(parsed.entries), new, parsed.error,
                             parsed.note, backoff_max)
     return FeedOutcome(result.feed, run.status, result.http_status, len(parsed.entries), new, run.error)
@@ -117,11 +131,24 @@ def poll(engine: Engine, config: FeedsConfig, force: bool = False, only: list[st
     requests, skipped = due_requests(engine, feeds, force)
     summary = PollSummary(skipped=skipped)
     limits = limits_for(config)
+    by_name = config.by_name()
+
+    def wants(entry: EntryRecord) -> bool:
+        return wants_page(entry, by_name[entry.feed], quick_relevance)
 
     async def run() -> None:
-        async for result in fetch_many(requests, limits):
+        client = make_client(limits)
+        try:
+            await poll_feeds(client)
+            # pages of this run's new articles, and of any a killed run left pending
+            summary.pages = await fetch_pending_pages(engine, client, limits, config.settings.host_delay)
+        finally:
+            await client.aclose()
+
+    async def poll_feeds(client: httpx.AsyncClient) -> None:
+        async for result in fetch_many(requests, limits, client):
             try:
-                outcome = _store_one(engine, result, config.settings.backoff_max)
+                outcome = _store_one(engine, result, config.settings.backoff_max, wants)
             except Exception as exc:  # a store error on one feed is reported, the others go on
                 log.exception("storing feed %s failed", result.feed)
                 outcome = FeedOutcome(result.feed, "error", result.http_status, 0, 0, f"store failed: {exc}")

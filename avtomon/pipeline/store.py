@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -26,6 +26,9 @@ def sync_feeds(session: Session, feeds: Sequence[FeedConfig]) -> dict[str, Feed]
             row = Feed(name=cfg.name, url=cfg.url, config_url=cfg.url, failures=0)
             session.add(row)
             rows[cfg.name] = row
+        tags = ",".join(cfg.tags) or None
+        if row.tags != tags:
+            row.tags = tags
         elif row.config_url != cfg.url:
             row.url, row.config_url = cfg.url, cfg.url
             row.etag = row.last_modified = row.next_poll_at = None
@@ -50,7 +53,8 @@ def backoff_seconds(failures: int, maximum: float = defaults.BACKOFF_MAX) -> flo
     return min(defaults.BACKOFF_BASE * 2 ** (failures - 2), maximum)
 
 
-def _insert_articles(session: Session, entries: Sequence[EntryRecord]) -> int:
+def _insert_articles(session: Session, entries: Sequence[EntryRecord],
+                     wants_page: Callable[[EntryRecord], bool] | None = None) -> int:
     """Insert entries, skipping any URL another process stored meanwhile; returns rows inserted."""
     if not entries:
         return 0
@@ -58,14 +62,19 @@ def _insert_articles(session: Session, entries: Sequence[EntryRecord]) -> int:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = [dict(url=e.url, guid=e.guid, feed=e.feed, title=e.title, text=e.text, published_at=e.published_at,
                  published_guessed=e.published_guessed, fetched_at=e.fetched_at, content_hash=e.content_hash,
-                 text_source="feed", extract_status="pending") for e in entries]
+                 text_source="feed", extract_status="pending",
+                 page_status="pending" if wants_page and wants_page(e) else None) for e in entries]
     stmt = insert(Article).on_conflict_do_nothing(index_elements=["url"]).returning(Article.id)
     return len(session.execute(stmt, rows).all())
 
 
-def store_entries(session: Session, entries: Sequence[EntryRecord]) -> int:
-    """Deduplicate and insert; returns how many articles are new."""
-    return _insert_articles(session, dedup(session, entries))
+def store_entries(session: Session, entries: Sequence[EntryRecord],
+                  wants_page: Callable[[EntryRecord], bool] | None = None) -> int:
+    """Deduplicate and insert; returns how many articles are new.
+
+    `wants_page` marks new articles whose full text is to be fetched from their page.
+    """
+    return _insert_articles(session, dedup(session, entries), wants_page)
 
 
 def record_result(session: Session, row: Feed, result: FetchResult, items_seen: int, items_new: int,
