@@ -122,9 +122,11 @@ def analyze(source: str, jsonl: bool, compact: bool, batch: int) -> None:
 @click.command("eval")
 @click.argument("gold", type=click.Path(exists=True))
 @click.option("--errors", "show_errors", is_flag=True, help="Also list, per text, what was missed or extra.")
+@click.option("--relevant", "relevant_file", type=click.Path(exists=True, dir_okay=False),
+              help="With a factRuEval folder: file listing its auto-industry documents, to score `relevant`.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
               help="Output format (table on a terminal, csv when piped).")
-def evaluate(gold: str, show_errors: bool, fmt: str | None) -> None:
+def evaluate(gold: str, show_errors: bool, relevant_file: str | None, fmt: str | None) -> None:
     """Score the extractors on a gold JSON Lines file: P/R/F1 per field.
 
     GOLD may also be a factRuEval-2016 folder (book_N.txt/.spans/.objects): then ORG, PER and LOC
@@ -134,21 +136,25 @@ def evaluate(gold: str, show_errors: bool, fmt: str | None) -> None:
     Example:
       avtomon eval tests/gold/auto.jsonl
       avtomon eval tests/gold/auto.jsonl --errors
-      avtomon eval ../shared/data/factru2016/devset
+      avtomon eval ../shared/data/factru2016/devset --relevant tests/gold/factru_relevant.txt
     """
     from avtomon.extractors.evaluate import evaluate as run_eval
     from avtomon.extractors.evaluate import load_gold
     from avtomon.output import print_table
 
     if os.path.isdir(gold):
-        from avtomon.extractors.ner_eval import evaluate_factru
+        from avtomon.extractors.ner_eval import evaluate_factru, load_relevant_ids
 
         try:
-            ner = evaluate_factru(gold)
+            ner = evaluate_factru(gold, load_relevant_ids(relevant_file) if relevant_file else None)
         except AvtomonError as exc:
             raise click.ClickException(str(exc)) from None
         print_table(["type", "precision", "recall", "f1", "natasha P", "natasha R", "natasha F1", "F1 gain"],
                     ner.table(), title=f"{gold}: {ner.documents} documents", fmt=fmt)
+        if ner.relevance:
+            r = ner.relevance
+            click.echo(f"relevance accuracy: {r.accuracy:.3f} on {r.total} documents "
+                       f"(tp {r.tp}, fp {r.fp}, fn {r.fn}, tn {r.tn})")
         return
 
     try:

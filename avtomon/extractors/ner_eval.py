@@ -13,7 +13,7 @@ from pathlib import Path
 
 from avtomon.errors import AvtomonError
 from avtomon.extractors.analyze import analyze_parsed
-from avtomon.extractors.evaluate import Score
+from avtomon.extractors.evaluate import Relevance, Score
 from avtomon.extractors.nlp import get_nlp
 from avtomon.extractors.resources import get_resources
 
@@ -28,6 +28,7 @@ class NerReport:
     ours: dict[str, Score] = field(default_factory=lambda: {t: Score() for t in TYPES})
     natasha: dict[str, Score] = field(default_factory=lambda: {t: Score() for t in TYPES})
     documents: int = 0
+    relevance: Relevance | None = None  # when labels of auto-industry documents were given
 
     def table(self) -> list[list[object]]:
         rows = []
@@ -67,19 +68,34 @@ def _add(scores: dict[str, Score], predicted: set[Span], gold: set[Span]) -> Non
         sc.fn += len(g - p)
 
 
-def evaluate_factru(folder: str | Path) -> NerReport:
-    """Score avtomon and raw natasha on every document of a factRuEval folder in one run."""
+def load_relevant_ids(path: str | Path) -> set[str]:
+    """Document names (book_N) listed one a line; # starts a comment."""
+    ids = set()
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            ids.add(line)
+    return ids
+
+
+def evaluate_factru(folder: str | Path, relevant_ids: set[str] | None = None) -> NerReport:
+    """Score avtomon and raw natasha on every document of a factRuEval folder in one run.
+
+    With `relevant_ids` (the documents about the auto industry), `relevant` is scored too.
+    """
     folder = Path(folder)
     bases = sorted({p.with_suffix("") for p in folder.glob("*.objects")})
     if not bases:
         raise AvtomonError(f"{folder}: no factRuEval documents (*.txt, *.spans, *.objects) found")
     nlp, res = get_nlp(), get_resources()
     docs = [load_document(b) for b in bases]
-    report = NerReport(documents=len(docs))
-    for (_text, gold), parsed in zip(docs, nlp.parse_many([t for t, _ in docs]), strict=True):
+    report = NerReport(documents=len(docs), relevance=Relevance() if relevant_ids is not None else None)
+    for base, (_text, gold), parsed in zip(bases, docs, nlp.parse_many([t for t, _ in docs]), strict=True):
         raw = {(s.type, s.start, s.end) for s in parsed.ner}
         _add(report.natasha, raw, gold)
         analysis = analyze_parsed(nlp, res, parsed)
+        if report.relevance is not None and relevant_ids is not None:
+            report.relevance.add(analysis.relevant, base.name in relevant_ids)
         ours: set[Span] = set()
         for hit in (*analysis.companies, *analysis.organizations):
             ours.update(("ORG", m.start, m.end) for m in hit.mentions)

@@ -12,13 +12,19 @@ AUTO_WORDS = {"автомобиль", "автопром", "автопроизв�
               "седан", "автопарк", "автокредит", "машина", "легковой", "спецтехника", "конвейер", "локализация",
               "автоваз", "камаз", "электробус", "тягач", "шина", "двигатель", "модель", "комплектующий",
               "автостат", "внедорожник", "фургон", "пикап", "автомобилестроение", "автосборочный"}
+# Sport, and motor sport above all, is full of cars, tyres and engines but is not the auto industry.
+OFF_TOPIC = {"матч", "гол", "чемпионат", "турнир", "гонщик", "гонка", "гран-при", "футбол", "футбольный", "хоккей",
+             "хоккейный", "тренер", "болельщик", "формула-1", "пилот", "квалификация", "финиш", "соперник", "лига",
+             "сборная", "олимпийский", "забег"}
+OFF_TOPIC_WEIGHT = 0.35
+OFF_TOPIC_MAX = 2.5
 THRESHOLD = 0.5
 AUTO_TAGS = {"auto", "auto-industry", "commercial-vehicles", "market-statistics", "ev", "components", "trucks"}
 TAG_PRIOR = 0.5  # an auto feed's item needs less evidence than a general news item
 
 
 def score_to_relevance(score: float) -> float:
-    return 1.0 - math.exp(-score / 1.5)
+    return 1.0 - math.exp(-max(score, 0.0) / 1.5)
 
 
 def relevance(parsed: Parsed, companies: list[EntityHit], categories: list[EntityHit],
@@ -29,6 +35,7 @@ def relevance(parsed: Parsed, companies: list[EntityHit], categories: list[Entit
     score = 1.0 * known + 0.4 * len(categories) + 0.25 * min(vocab, 12) + 0.3 * sum(1 for e in events if e.company)
     if set(tags) & AUTO_TAGS:
         score += TAG_PRIOR
+    score -= off_topic(parsed.tokens)
     value = score_to_relevance(score)
     return value, value >= THRESHOLD
 
@@ -43,4 +50,9 @@ def quick_relevance(text: str) -> float:
     known = len({m.payload.key for m in res.orgs.find(tokens) if m.payload.entity == "company"})
     categories = len({k for m in res.categories.find(tokens) for k in m.payload})
     vocab = sum(1 for t in tokens if t.lemma in AUTO_WORDS)
-    return score_to_relevance(1.0 * known + 0.4 * categories + 0.25 * min(vocab, 12))
+    return score_to_relevance(1.0 * known + 0.4 * categories + 0.25 * min(vocab, 12) - off_topic(tokens))
+
+
+def off_topic(tokens: list) -> float:  # type: ignore[type-arg]
+    """Evidence that a text is about something else that talks about cars (sport)."""
+    return min(OFF_TOPIC_MAX, OFF_TOPIC_WEIGHT * sum(1 for t in tokens if t.lemma in OFF_TOPIC))
