@@ -7,10 +7,8 @@ company or an organisation by the words in and around it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from avtomon.extractors.gazetteer import Match
-from avtomon.extractors.nlp import NLP, NerSpan, Parsed, Token, fold
+from avtomon.extractors.nlp import NLP, NerSpan, Parsed, fold
 from avtomon.extractors.normalize import QUOTES, nominative_org, strip_legal
 from avtomon.extractors.records import EntityHit, Mention
 from avtomon.extractors.resources import OrgEntry, Resources
@@ -65,13 +63,9 @@ def gazetteer_hits(parsed: Parsed, res: Resources) -> list[tuple[Match, Mention]
     return out
 
 
-def _tokens_in(tokens: Sequence[Token], start: int, end: int) -> list[int]:
-    return [i for i, t in enumerate(tokens) if t.start >= start and t.end <= end]
-
-
 def classify_org(parsed: Parsed, span: NerSpan) -> tuple[str, str | None]:
     """('company', None) or ('organization', kind) from cue words inside and just before the span."""
-    idx = _tokens_in(parsed.tokens, span.start, span.end)
+    idx = list(parsed.token_range(span.start, span.end))
     if not idx:
         return "organization", "other"
     first = idx[0]
@@ -112,7 +106,8 @@ GOVERNMENT_HEADS = {"правительство", "администрация", 
 
 def _extend_with_place(parsed: Parsed, span: NerSpan, start: int, end: int) -> int:
     """«Правительство» + «Московской области» → one organisation: extend over a following LOC span."""
-    head = next((t for t in parsed.tokens if t.start == start), None)
+    inside = parsed.token_range(start, end)
+    head = parsed.tokens[inside[0]] if inside else None
     if head is None or head.lemma not in GOVERNMENT_HEADS:
         return end
     for loc in parsed.ner:
@@ -127,7 +122,7 @@ GENERIC_HEADS = {"рынок", "отрасль", "индустрия", "сегм
 
 def _not_an_org(parsed: Parsed, start: int, end: int) -> bool:
     """natasha's usual slips: «СМИ», «Интернет», a pronoun, or «Автомобильный рынок» opening a title."""
-    words = [t for t in parsed.tokens if t.start >= start and t.end <= end]
+    words = [parsed.tokens[i] for i in parsed.token_range(start, end)]
     if not words:
         return True
     if len(words) == 1 and words[0].lemma in NOT_ORGS:

@@ -53,6 +53,7 @@ class PhraseMatcher:
 
     def __init__(self) -> None:
         self._by_first: dict[str, list[Pattern]] = defaultdict(list)
+        self._firsts: frozenset[str] = frozenset()
 
     def add(self, nlp: NLP, phrase: str, payload: Any, caps: bool = False, strict: bool = False) -> None:
         from razdel import tokenize
@@ -71,6 +72,7 @@ class PhraseMatcher:
     def finalize(self) -> None:
         for patterns in self._by_first.values():
             patterns.sort(key=lambda p: -len(p.lemmas))
+        self._firsts = frozenset(self._by_first)
 
     def _walk(self, tokens: Sequence[Token], i: int, p: Pattern) -> int | None:
         """End index if `p` matches from token i; quotes between words are transparent («Урал»)."""
@@ -103,6 +105,8 @@ class PhraseMatcher:
 
     def matches_at(self, tokens: Sequence[Token], i: int) -> list[Match]:
         """Every pattern matching from token i, longest first."""
+        if self._firsts.isdisjoint(tokens[i].forms):
+            return []  # the common case, decided in C
         out = []
         for p in self._candidates(tokens, i):
             end = self._walk(tokens, i, p)

@@ -14,7 +14,7 @@ from pathlib import Path
 from avtomon.errors import AvtomonError
 from avtomon.extractors.analyze import analyze_parsed
 from avtomon.extractors.evaluate import Relevance, Score
-from avtomon.extractors.nlp import get_nlp
+from avtomon.extractors.nlp import adapt_ner_spans, get_nlp
 from avtomon.extractors.resources import get_resources
 
 NAME_SPANS = {"org_name", "loc_name", "name", "surname", "patronymic", "nickname"}
@@ -90,8 +90,11 @@ def evaluate_factru(folder: str | Path, relevant_ids: set[str] | None = None) ->
     nlp, res = get_nlp(), get_resources()
     docs = [load_document(b) for b in bases]
     report = NerReport(documents=len(docs), relevance=Relevance() if relevant_ids is not None else None)
-    for base, (_text, gold), parsed in zip(bases, docs, nlp.parse_many([t for t, _ in docs]), strict=True):
-        raw = {(s.type, s.start, s.end) for s in parsed.ner}
+    # the baseline is natasha exactly as shipped: its own tokenisation, NewsNERTagger.map
+    natasha = [adapt_ner_spans(m) for m in nlp.ner_tagger.map([t for t, _ in docs])]
+    for base, (_text, gold), parsed, raw_spans in zip(bases, docs, nlp.parse_many([t for t, _ in docs]), natasha,
+                                                       strict=True):
+        raw = {(s.type, s.start, s.end) for s in raw_spans}
         _add(report.natasha, raw, gold)
         analysis = analyze_parsed(nlp, res, parsed)
         if report.relevance is not None and relevant_ids is not None:
@@ -102,7 +105,7 @@ def evaluate_factru(folder: str | Path, relevant_ids: set[str] | None = None) ->
         for hit in analysis.persons:
             ours.update(("PER", m.start, m.end) for m in hit.mentions)
         # avtomon keeps natasha's locations as they are (regions are a separate, coarser field)
-        ours.update(s for s in raw if s[0] == "LOC")
+        ours.update((s.type, s.start, s.end) for s in parsed.ner if s.type == "LOC")
         _add(report.ours, ours, gold)
     return report
 

@@ -65,7 +65,28 @@ def quoted_name(nlp: NLP, text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
+def _cached(kind: str, nlp: NLP, text: str, compute) -> str:  # type: ignore[no-untyped-def]
+    """Names repeat across news: remember each surface form's nominative (bounded)."""
+    cache = nlp.name_cache.setdefault(kind, {})
+    hit = cache.get(text)
+    if hit is None:
+        hit = compute(nlp, text)
+        if len(cache) < 100_000:
+            cache[text] = hit
+    return hit
+
+
 def nominative_org(nlp: NLP, text: str) -> str:
+    """«Ульяновского моторного завода» → «Ульяновский моторный завод» (cached)."""
+    return _cached("org", nlp, text, _nominative_org)
+
+
+def nominative_person(nlp: NLP, text: str) -> str:
+    """«Владимира Щербакова» → «Владимир Щербаков» (cached)."""
+    return _cached("person", nlp, text, _nominative_person)
+
+
+def _nominative_org(nlp: NLP, text: str) -> str:
     """«Ульяновского моторного завода» → «Ульяновский моторный завод»; words after the head noun stay.
 
     Only the leading adjectives and the first noun agree with the case; what follows is usually a
@@ -95,7 +116,7 @@ def nominative_org(nlp: NLP, text: str) -> str:
     return " ".join(out)
 
 
-def nominative_person(nlp: NLP, text: str) -> str:
+def _nominative_person(nlp: NLP, text: str) -> str:
     """«Владимира Щербакова» → «Владимир Щербаков», «Анны Ивановой» → «Анна Иванова»."""
     words = _SPACE.split(text.strip())
     gender = None

@@ -268,15 +268,36 @@ def _single_threaded_blas() -> None:
         os.environ.setdefault(var, "1")
 
 
+def _preload_models() -> None:
+    """Load natasha, pymorphy3 and the gazetteers once, before forking: the workers share them."""
+    from avtomon.extractors.nlp import get_nlp
+    from avtomon.extractors.resources import get_resources
+
+    nlp = get_nlp()
+    nlp.ner_tagger  # noqa: B018  (loads the model)
+    get_resources()
+
+
 def extract_parallel(engine: Engine, workers: int, batch: int = settings.EXTRACT_BATCH,
                      reextract: bool = False) -> ExtractSummary:
-    """Run `workers` extract processes on this machine; they share the backlog through claims."""
+    """Run `workers` extract processes on this machine; they share the backlog through claims.
+
+    On Linux the models are loaded once here and the workers are forked from this process, so they
+    start at once and share the model memory; elsewhere they are spawned and load their own.
+    """
     if workers <= 1:
         return extract(engine, batch=batch, reextract=reextract)
     url = engine.url.render_as_string(hide_password=False)
     total = ExtractSummary()
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_single_threaded_blas) as pool:
+    if "fork" in multiprocessing.get_all_start_methods():
+        _preload_models()
+        engine.dispose()  # no pooled connection may cross the fork
+        ctx = multiprocessing.get_context("fork")
+        initializer = None
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        initializer = _single_threaded_blas
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=initializer) as pool:
         for part in pool.map(_worker, [url] * workers, [batch] * workers, [reextract] * workers):
             total.articles += part.articles
             total.failed += part.failed
