@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from avtomon.cli_common import Context, pass_ctx
 from avtomon.errors import AvtomonError
-from avtomon.pipeline.filters import Filters, parse_when
+
+if TYPE_CHECKING:
+    from avtomon.pipeline.filters import Filters
 
 EVENT_TYPES = ["launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal"]
 
@@ -34,6 +36,8 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def make_filters(since: str | None, until: str | None, include_all: bool, **kw: Any) -> Filters:
+    from avtomon.pipeline.filters import Filters, parse_when
+
     try:
         return Filters(since=parse_when(since) if since else None,
                        until=parse_when(until, end=True) if until else None, include_irrelevant=include_all, **kw)
@@ -46,7 +50,7 @@ def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Output format (table on a terminal, csv when piped).")(func)
 
 
-def _run(ctx: Context, fmt: str | None, build: Callable[[Any, Filters], Any], filters: Filters, title: str) -> None:
+def _run(ctx: Context, fmt: str | None, build: Callable[[Any, Any], Any], filters: Filters, title: str) -> None:
     from avtomon.output import print_table
 
     try:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from avtomon.errors import StoreError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "alembic"
+# The newest migration. Checked against the alembic_version table with one query, so the common case
+# (an up-to-date store) never imports Alembic; a test keeps it equal to the scripts' head.
+SCHEMA_HEAD = "0004"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -63,6 +66,8 @@ def make_engine(url: str) -> Engine:
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config that runs our packaged migrations on `engine`."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
@@ -71,16 +76,32 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def _is_current(engine: Engine) -> bool:
+    """One cheap query: is the store at SCHEMA_HEAD? (False for a new, empty database.)"""
+    with engine.connect() as conn:
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
+        except Exception:  # no alembic_version table yet
+            conn.rollback()
+            return False
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     """Bring the schema to the newest migration; returns (before, after) revisions."""
+    from alembic import command
+
     before = current_revision(engine)
     command.upgrade(alembic_config(engine), "head")
     return before, current_revision(engine)
@@ -101,7 +122,7 @@ def open_store(url: str, migrate: bool = True) -> Engine:
     """
     engine = make_engine(url)
     try:
-        if migrate and current_revision(engine) != head_revision(engine):
+        if migrate and not _is_current(engine):
             log.info("upgrading store schema at %s", engine.url.render_as_string(hide_password=True))
             upgrade(engine)
     except OperationalError as exc:

@@ -45,7 +45,8 @@ def machine() -> str:
             f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")
 
 
-def run_child(args: list[str], env: dict | None = None, cwd: Path = ROOT) -> tuple[float, int, str]:
+def run_child(args: list[str], env: dict | None = None, cwd: Path = ROOT, ok: tuple[int, ...] = (0,)
+              ) -> tuple[float, int, str]:
     """Run a command; returns (wall seconds, peak RSS in MiB of that child, stdout)."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
@@ -55,7 +56,7 @@ def run_child(args: list[str], env: dict | None = None, cwd: Path = ROOT) -> tup
     wall = time.perf_counter() - start
     out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in ok:
         raise RuntimeError(f"{args} failed ({proc.returncode}): {err[-2000:]}")
     return wall, usage.ru_maxrss // 1024, out
 

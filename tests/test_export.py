@@ -39,11 +39,14 @@ def test_xlsx_every_sheet_cell_by_cell(filled_store: str, tmp_path: Path) -> Non
     assert isinstance(kamaz[0].value, int)
     assert isinstance(kamaz[1].value, datetime) and kamaz[1].number_format == "yyyy-mm-dd hh:mm"
     assert kamaz[2].value == "Новости"
-    assert kamaz[4].hyperlink is not None and kamaz[4].hyperlink.target == kamaz[4].value
+    url = "https://news.example.ru/a01"
+    assert kamaz[4].value == f'=HYPERLINK("{url}","{url}")' and kamaz[4].data_type == "f"  # clickable
     assert isinstance(kamaz[5].value, float) and 0 <= kamaz[5].value <= 1
     assert "КАМАЗ" in kamaz[6].value and "RU-TA" in kamaz[7].value and "launch" in kamaz[9].value
     hostile = by_title["'" + HOSTILE_TITLE]
     assert hostile[3].data_type == "s"  # text, never a formula
+    formulas = [c for row in articles.iter_rows(min_row=2) for c in row if c.data_type == "f"]
+    assert all(c.column_letter == "E" and c.value.startswith('=HYPERLINK("https://') for c in formulas)
     assert len(by_title) == 61  # 60 gold texts + the hostile one (--all)
     companies = {r[1].value: r for r in wb["Companies"].iter_rows(min_row=2)}
     assert isinstance(companies["kamaz"][2].value, int) and companies["kamaz"][0].value == "КАМАЗ"

@@ -28,6 +28,12 @@ def test_new_store_is_migrated_with_contract_tables(db_url: str) -> None:
     engine.dispose()
 
 
+def test_schema_head_constant_matches_migrations(sqlite_url: str) -> None:
+    from avtomon.db import SCHEMA_HEAD
+
+    assert head_revision(make_engine(sqlite_url)) == SCHEMA_HEAD
+
+
 def test_sqlite_uses_wal(sqlite_url: str) -> None:
     engine = open_store(sqlite_url)
     with engine.connect() as conn:

@@ -26,6 +26,7 @@ from avtomon.pipeline.query import _entities_of, top_entities
 
 CHUNK = 1000
 XLSX_CELL_MAX = 32_000  # Excel refuses cells over 32 767 characters
+HYPERLINK_MAX = 250  # Excel's HYPERLINK takes at most 255 characters
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 TABLES = ("articles", "mentions", "companies", "regions", "categories", "events")
 WIDTHS = {"date": 18, "published": 18, "source": 22, "title": 60, "url": 45, "text": 80, "sentence": 80,
@@ -123,12 +124,15 @@ def _xlsx_cell(ws: Any, header: str, value: Any) -> Any:
     from openpyxl.cell import WriteOnlyCell
 
     if isinstance(value, str):
-        text = neutralize(value)[:XLSX_CELL_MAX]
-        cell = WriteOnlyCell(ws, value=text)
-        cell.data_type = "s"  # never a formula, whatever the text
-        if header == "url" and value.startswith(("http://", "https://")):
-            cell.hyperlink = value
+        if header == "url" and value.startswith(("http://", "https://")) and len(value) <= HYPERLINK_MAX:
+            # A HYPERLINK formula we build ourselves from a canonical http(s) URL (quotes escaped): a
+            # cell hyperlink object would be kept in memory until the file is saved, for every row.
+            safe = value.replace('"', "%22")
+            cell = WriteOnlyCell(ws, value=f'=HYPERLINK("{safe}","{safe}")')
             cell.style = "Hyperlink"
+            return cell
+        cell = WriteOnlyCell(ws, value=neutralize(value)[:XLSX_CELL_MAX])
+        cell.data_type = "s"  # never a formula, whatever the text
         return cell
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, datetime):

@@ -134,6 +134,7 @@ async def _fetch_http(client: httpx.AsyncClient, req: FetchRequest, limits: Fetc
         result.http_status = response.status_code
         result.headers = {k.lower(): v for k, v in response.headers.items()}
         if response.status_code == 304:
+            await response.aread()  # empty; reading it lets the connection go back to the pool
             result.status = "not_modified"
             result.etag, result.last_modified = req.etag, req.last_modified
             return result

@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from avtomon.models import Feed
+from avtomon.models import Article, Feed
 from avtomon.pipeline.config import FeedsConfig
-from avtomon.pipeline.fetch import FetchRequest, fetch_all
-from avtomon.pipeline.run import limits_for, parse_result
-from avtomon.pipeline.store import article_counts
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ def feed_status(engine: Engine, config: FeedsConfig) -> list[FeedStatus]:
     """Every configured feed with its stored health (feeds never polled show empty state)."""
     with Session(engine) as session:
         rows = {f.name: f for f in session.scalars(select(Feed))}
-        counts = article_counts(session)
+        counts = {feed: n for feed, n in session.execute(select(Article.feed, func.count()).group_by(Article.feed))}
     out = []
     for cfg in config.feeds:
         row = rows.get(cfg.name)
@@ -59,6 +56,10 @@ def feed_status(engine: Engine, config: FeedsConfig) -> list[FeedStatus]:
 
 def check_feeds(config: FeedsConfig, only: list[str] | None = None) -> list[CheckResult]:
     """Fetch and parse every (enabled or named) feed now, unconditionally; store nothing."""
+    # here, not at the top: `avtomon feeds` must start fast and needs neither httpx nor feedparser
+    from avtomon.pipeline.fetch import FetchRequest, fetch_all
+    from avtomon.pipeline.run import limits_for, parse_result
+
     feeds = [f for f in config.feeds if (f.name in only if only else f.enabled)]
     results = fetch_all([FetchRequest(f.name, f.url) for f in feeds], limits_for(config))
     out = []

@@ -98,6 +98,38 @@ def _store_one(engine: Engine, result: FetchResult, backoff_max: float,
     return FeedOutcome(result.feed, run.status, result.http_status, len(parsed.entries), new, run.error)
 
 
+BOOKKEEPING_BATCH = 100
+
+
+class Bookkeeper:
+    """Feed state and poll_runs rows of answers that carry no entries (304s, errors), written in batches.
+
+    A 304 costs no parsing; writing its two rows in a transaction of its own would cost more than the
+    request. Answers with entries are stored at once, in their own transaction, by `_store_one`.
+    """
+
+    def __init__(self, engine: Engine, backoff_max: float) -> None:
+        self.engine, self.backoff_max = engine, backoff_max
+        self.pending: list[FetchResult] = []
+
+    def add(self, result: FetchResult) -> FeedOutcome:
+        self.pending.append(result)
+        if len(self.pending) >= BOOKKEEPING_BATCH:
+            self.flush()
+        failed = result.status == "error"
+        return FeedOutcome(result.feed, "error" if failed else result.status, result.http_status, 0, 0,
+                           result.error)
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            rows = {f.name: f for f in session.scalars(select(Feed).where(Feed.name.in_([r.feed for r in batch])))}
+            for result in batch:
+                record_result(session, rows[result.feed], result, 0, 0, None, None, self.backoff_max)
+
+
 def due_requests(engine: Engine, feeds: list[FeedConfig], force: bool) -> tuple[list[FetchRequest], list[str]]:
     """Sync feed rows and pick what to poll now; returns (requests, skipped feed names)."""
     now = _now()
@@ -146,21 +178,31 @@ def poll(engine: Engine, config: FeedsConfig, force: bool = False, only: list[st
             await client.aclose()
 
     async def poll_feeds(client: httpx.AsyncClient) -> None:
-        async for result in fetch_many(requests, limits, client):
-            try:
+        books = Bookkeeper(engine, config.settings.backoff_max)
+        try:
+            async for result in fetch_many(requests, limits, client):
+                handle(result, books)
+        finally:
+            books.flush()
+
+    def handle(result: FetchResult, books: Bookkeeper) -> None:
+        try:
+            if result.status != "ok":
+                outcome = books.add(result)
+            else:
                 outcome = _store_one(engine, result, config.settings.backoff_max, wants)
-            except Exception as exc:  # a store error on one feed is reported, the others go on
-                log.exception("storing feed %s failed", result.feed)
-                outcome = FeedOutcome(result.feed, "error", result.http_status, 0, 0, f"store failed: {exc}")
-            summary.outcomes.append(outcome)
-            level = logging.WARNING if outcome.status == "error" else logging.INFO
-            log.log(level, "feed %s: %s http=%s seen=%d new=%d%s", outcome.feed, outcome.status,
-                    outcome.http_status, outcome.items_seen, outcome.items_new,
-                    f" error={outcome.error}" if outcome.error else "",
-                    extra={"feed": outcome.feed, "status": outcome.status, "http_status": outcome.http_status,
-                           "items_seen": outcome.items_seen, "items_new": outcome.items_new})
-            if on_progress:
-                on_progress(outcome, len(requests))
+        except Exception as exc:  # a store error on one feed is reported, the others go on
+            log.exception("storing feed %s failed", result.feed)
+            outcome = FeedOutcome(result.feed, "error", result.http_status, 0, 0, f"store failed: {exc}")
+        summary.outcomes.append(outcome)
+        level = logging.WARNING if outcome.status == "error" else logging.INFO
+        log.log(level, "feed %s: %s http=%s seen=%d new=%d%s", outcome.feed, outcome.status,
+                outcome.http_status, outcome.items_seen, outcome.items_new,
+                f" error={outcome.error}" if outcome.error else "",
+                extra={"feed": outcome.feed, "status": outcome.status, "http_status": outcome.http_status,
+                       "items_seen": outcome.items_seen, "items_new": outcome.items_new})
+        if on_progress:
+            on_progress(outcome, len(requests))
 
     asyncio.run(run())
     return summary
