@@ -60,8 +60,10 @@ def page_text(body: bytes, title: str) -> str:
     """The article body of an HTML page as clean text, paragraphs separated by blank lines."""
     import trafilatura
 
+    # no deduplicate=True: trafilatura's dedup cache is process-wide, and would blank a page seen
+    # before (a refetch, or the same article syndicated twice)
     extracted = trafilatura.extract(body, favor_precision=True, include_comments=False, include_tables=False,
-                                    include_images=False, deduplicate=True) or ""
+                                    include_images=False) or ""
     lines = [normalize_space(line) for line in clean_chars(extracted).split("\n")]
     lines = [line for line in lines if line]
     if lines and title and normalize_space(lines[0]).casefold() == normalize_space(title).casefold():
