@@ -26,11 +26,11 @@ demo: $(STAMP)  ## the same flow on sample feeds shipped in tests/data/demo (no 
 	$(BIN)/avtomon --db sqlite:///demo.db --feeds tests/data/demo/feeds.yaml ingest
 
 test: $(DEVSTAMP)  ## the whole suite (SQLite, and PostgreSQL at 127.0.0.1:5432)
-	$(BIN)/ruff check avtomon tests
+	$(BIN)/ruff check avtomon tests bench
 	$(BIN)/pytest -q
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check avtomon tests
+	$(BIN)/ruff check avtomon tests bench
 
 bench: $(DEVSTAMP)
 	$(BIN)/python -m bench

@@ -9,6 +9,7 @@ from pathlib import Path
 from bench import exporting, extraction, polling, startup
 from bench.common import Figure, machine, table
 
+MARKER = "\n## Targets not met"
 HEADERS = ["figure", "measured", "baseline (same run)", "ratio", "target", "met"]
 
 
@@ -24,7 +25,11 @@ def main() -> int:
         table([f.row() for f in figures], HEADERS), "",
     ])
     print(text)
-    Path(__file__).with_name("RESULTS.md").write_text(text + NOTES, encoding="utf-8")
+    out = Path(__file__).with_name("RESULTS.md")
+    # keep the hand-written analysis below the generated table
+    tail = out.read_text(encoding="utf-8").split(MARKER, 1)[1] if out.exists() and MARKER in out.read_text(
+        encoding="utf-8") else ""
+    out.write_text(text + NOTES + (MARKER + tail if tail else ""), encoding="utf-8")
     return 0
 
 
