@@ -10,7 +10,8 @@ from datetime import date, datetime
 from typing import Any
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """Dates as ISO text, everything else as it is (for CSV and JSON)."""
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
@@ -30,18 +31,19 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: st
         for h in headers:
             table.add_column(h, overflow="fold")
         for row in rows:
-            table.add_row(*["" if v is None else str(_plain(v)) for v in row])
+            table.add_row(*["" if v is None else str(plain_value(v)) for v in row])
         Console().print(table)
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(headers)
-        writer.writerows([[_plain(v) for v in row] for row in rows])
+        writer.writerows([[plain_value(v) for v in row] for row in rows])
     elif fmt == "json":
-        json.dump([dict(zip(headers, map(_plain, row), strict=True)) for row in rows], sys.stdout,
+        json.dump([dict(zip(headers, map(plain_value, row), strict=True)) for row in rows], sys.stdout,
                   ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     elif fmt == "jsonl":
         for row in rows:
-            sys.stdout.write(json.dumps(dict(zip(headers, map(_plain, row), strict=True)), ensure_ascii=False) + "\n")
+            record = dict(zip(headers, map(plain_value, row), strict=True))
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
         raise ValueError(f"unknown format {fmt!r}")

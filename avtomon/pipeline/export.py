@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from avtomon.errors import AvtomonError
 from avtomon.models import Article, Entity, Event, Mention
+from avtomon.output import plain_value as _plain
 from avtomon.pipeline.filters import Filters, article_conditions, resolve
 from avtomon.pipeline.query import _entities_of, top_entities
 
@@ -172,14 +173,6 @@ def write_xlsx(path: Path, all_sheets: dict[str, Sheet]) -> dict[str, int]:
         counts[key] = n
     wb.save(path)
     return counts
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def write_csv(path: Path, sheet: Sheet, delimiter: str = ",") -> int:
