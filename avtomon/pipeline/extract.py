@@ -157,9 +157,12 @@ def claim(engine: Engine, worker: str, size: int, reextract: bool = False) -> li
         ids = list(session.scalars(candidates))
         if not ids:
             return []
-        session.execute(update(Article).where(Article.id.in_(ids))
+        # the condition is repeated in the UPDATE: on SQLite another worker may have read the same
+        # candidates and claimed them first (its write waited for ours, or ours for its)
+        session.execute(update(Article).where(Article.id.in_(ids), _pending_filter(reextract, now))
                         .values(extract_status="working", claimed_by=worker, claimed_at=now))
-        return list(session.scalars(select(Article).where(Article.id.in_(ids)).order_by(Article.id)))
+        return list(session.scalars(select(Article).where(Article.id.in_(ids), Article.claimed_by == worker)
+                                    .order_by(Article.id)))
 
 
 def _store_batch(engine: Engine, worker: str, articles: Sequence[Article], results: Sequence[Analysis | Exception],
