@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -12,6 +13,7 @@ from bench.common import SHARED, Figure, run_child
 MIN_BYTES = 3_000_000  # "at least 1 MB"; 3 MB amortises the workers' model loading
 # One BLAS thread everywhere: avtomon scales over processes (--workers), and a fair comparison runs
 # natasha under the same setting. (With BLAS threads on, one process uses ~1.5 cores for ~10% speed.)
+BATCH = 32  # the CLI's default
 ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 BASELINE = r'''
@@ -47,7 +49,8 @@ workers = int(sys.argv[3])
 if workers == 1:
     analyze_text(texts[0])  # load the models before the clock starts (the baseline does the same)
 start = time.perf_counter()
-summary = extract(engine, batch=16) if workers == 1 else extract_parallel(engine, workers, batch=16)
+batch = int(sys.argv[4])
+summary = extract(engine, batch=batch) if workers == 1 else extract_parallel(engine, workers, batch=batch)
 print(json.dumps({"seconds": time.perf_counter() - start, "articles": summary.articles,
                   "mentions": summary.mentions}))
 '''
@@ -72,6 +75,35 @@ def _parallel_baseline(data: Path, copies: int) -> float:
     return max(json.loads(p.communicate()[0])["seconds"] for p in procs)
 
 
+PG_ADMIN = os.environ.get("AVTOMON_BENCH_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
+
+
+def _pg_database() -> tuple[str, str] | None:
+    """A fresh PostgreSQL database for the workers comparison, or None when there is no server."""
+    try:
+        import psycopg
+
+        name = f"avtomon_bench_{os.getpid()}"
+        with psycopg.connect(PG_ADMIN.replace("+psycopg", ""), autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}", name
+    except Exception:
+        return None
+
+
+def _drop_pg(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _ours(data: Path, db: str, workers: int) -> float:
+    _, _, out = run_child([sys.executable, "-c", OURS, str(data), db, str(workers), str(BATCH)], env=ENV)
+    return json.loads(out)["seconds"]
+
+
 def run() -> list[Figure]:
     texts = corpus()
     size = sum(len(t.encode("utf-8")) for t in texts)
@@ -82,11 +114,16 @@ def run() -> list[Figure]:
         base = json.loads(out)["seconds"]
         # what this machine allows: two raw natasha processes at once, each on the whole corpus
         both = _parallel_baseline(data, 2)
-        results = {}
-        for workers in (1, 2):
-            db = f"sqlite:///{tmp}/extract{workers}.db"
-            _, _, out = run_child([sys.executable, "-c", OURS, str(data), db, str(workers)], env=ENV)
-            results[workers] = json.loads(out)["seconds"]
+        results = {w: _ours(data, f"sqlite:///{tmp}/extract{w}.db", w) for w in (1, 2)}
+        pg: dict[int, float] = {}
+        for w in (1, 2):
+            fresh = _pg_database()
+            if fresh is None:
+                break
+            try:
+                pg[w] = _ours(data, fresh[0], w)
+            finally:
+                _drop_pg(fresh[1])
     mb = size / 1e6
     raw, one, two = mb / base, mb / results[1], mb / results[2]
     return [
@@ -94,6 +131,8 @@ def run() -> list[Figure]:
                f"raw natasha {raw:.3f} MB/s", one / raw, "≥ 0.70× raw natasha", one / raw >= 0.7),
         Figure("extract --workers 2", f"{two:.3f} MB/s", f"1 process {one:.3f} MB/s", two / one,
                "≥ 1.70× one process", two / one >= 1.7),
+        *([Figure("extract --workers 2 on PostgreSQL", f"{mb / pg[2]:.3f} MB/s", f"1 process {mb / pg[1]:.3f} MB/s",
+                  pg[1] / pg[2], "≥ 1.70× one process", pg[1] / pg[2] >= 1.7)] if len(pg) == 2 else []),
         Figure("(reference) raw natasha, 2 processes at once", f"{2 * mb / both:.3f} MB/s",
                f"1 process {raw:.3f} MB/s", (2 * mb / both) / raw, "what 2 cores give here", True),
     ]
