@@ -147,21 +147,29 @@ def claim(engine: Engine, worker: str, size: int, reextract: bool = False) -> li
     """Take up to `size` articles for this worker.
 
     On PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED, so workers on several
-    machines share the backlog without waiting for or duplicating each other; SQLite serialises
-    writers, which gives the same guarantee.
+    machines share the backlog without waiting for or duplicating each other; on SQLite the rows are
+    chosen inside the claiming UPDATE, under the database's single write lock.
     """
     now = _now()
+    pending = _pending_filter(reextract, now)
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        candidates = (select(Article.id).where(_pending_filter(reextract, now)).order_by(Article.id).limit(size)
-                      .with_for_update(skip_locked=True))
-        ids = list(session.scalars(candidates))
-        if not ids:
-            return []
-        # the condition is repeated in the UPDATE: on SQLite another worker may have read the same
-        # candidates and claimed them first (its write waited for ours, or ours for its)
-        session.execute(update(Article).where(Article.id.in_(ids), _pending_filter(reextract, now))
-                        .values(extract_status="working", claimed_by=worker, claimed_at=now))
-        return list(session.scalars(select(Article).where(Article.id.in_(ids), Article.claimed_by == worker)
+        if session.get_bind().dialect.name == "sqlite":
+            # one UPDATE choosing its rows in a subquery: the choice is made under SQLite's write
+            # lock, so two workers never pick the same articles, and never come away empty-handed
+            # while work remains
+            chosen = select(Article.id).where(pending).order_by(Article.id).limit(size)
+            session.execute(update(Article).where(Article.id.in_(chosen))
+                            .values(extract_status="working", claimed_by=worker, claimed_at=now))
+        else:
+            candidates = select(Article.id).where(pending).order_by(Article.id).limit(size).with_for_update(
+                skip_locked=True)
+            ids = list(session.scalars(candidates))
+            if not ids:
+                return []
+            session.execute(update(Article).where(Article.id.in_(ids))
+                            .values(extract_status="working", claimed_by=worker, claimed_at=now))
+        return list(session.scalars(select(Article).where(Article.claimed_by == worker,
+                                                          Article.extract_status == "working")
                                     .order_by(Article.id)))
 
 
