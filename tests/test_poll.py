@@ -214,3 +214,28 @@ def test_demo_feeds_twice(db_url: str, quiet: bool) -> None:
     assert second.exit_code == 0 and "0 new articles" in second.output
     if quiet:
         assert len(second.output.strip().splitlines()) == 1
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from avtomon import cli as cli_module
+    from avtomon.cli_common import Context
+    from avtomon.pipeline.run import FeedOutcome
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    update, stop = cli_module._progress_printer(Context(db="", feeds="", quiet=False))
+    assert update is not None
+    update(FeedOutcome("Комтранс", "ok", 200, 4, 4, None), 2)
+    update(FeedOutcome("Автостат", "ok", 200, 2, 2, None), 2)
+    stop()
+    assert "polling" in screen.getvalue() and "2/2" in screen.getvalue()
+    assert cli_module._progress_printer(Context(db="", feeds="", quiet=True))[0] is None
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # piped: no bar
+    assert cli_module._progress_printer(Context(db="", feeds="", quiet=False))[0] is None
