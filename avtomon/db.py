@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from avtomon.errors import StoreError
 
@@ -131,6 +130,3 @@ def open_store(url: str, migrate: bool = True) -> Engine:
                          f"{reason} (check --db / AVTOMON_DB)") from None
     return engine
 
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)

@@ -52,8 +52,6 @@ def pg_url(pg_server: str) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = pg_server.rsplit("/", 1)[0]
     yield f"{base}/{name}"
-    from sqlalchemy.pool import NullPool  # noqa: F401  (engines are disposed by the tests' owners)
-
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

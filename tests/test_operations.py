@@ -110,7 +110,8 @@ def test_sigkill_at_several_points_loses_nothing(db_url: str, httpserver: HTTPSe
     ]
     for point in kill_points:
         proc = avtomon(db_url, feeds, "ingest", "--force", "--batch", "4", wait=False)
-        wait_until(db_url, point, proc)
+        reached = wait_until(db_url, point, proc)
+        assert reached and proc.poll() is None  # killed mid-run, not after it had finished
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         c = store_counts(db_url)

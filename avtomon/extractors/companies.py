@@ -104,7 +104,7 @@ GOVERNMENT_HEADS = {"правительство", "администрация", 
                     "дума", "законодательный", "парламент", "совет", "минпромторг", "минэкономразвития", "комитет"}
 
 
-def _extend_with_place(parsed: Parsed, span: NerSpan, start: int, end: int) -> int:
+def _extend_with_place(parsed: Parsed, start: int, end: int) -> int:
     """«Правительство» + «Московской области» → one organisation: extend over a following LOC span."""
     inside = parsed.token_range(start, end)
     head = parsed.tokens[inside[0]] if inside else None
@@ -161,7 +161,7 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
         if span.type != "ORG" or any(_overlaps(span.start, span.end, a, b) for a, b in claimed):
             continue
         start, end = _clean_span(parsed, span)
-        end = _extend_with_place(parsed, span, start, end)
+        end = _extend_with_place(parsed, start, end)
         surface = parsed.text[start:end]
         name = nominative_org(nlp, surface)
         if not strip_legal(name) or len(name) < 2 or _not_an_org(parsed, start, end):

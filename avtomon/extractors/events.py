@@ -33,10 +33,6 @@ class Actor:
     owned: bool  # «входящий в X» / «завод холдинга X»: X owns the actor
 
 
-def _token_index(parsed: Parsed) -> dict[int, int]:
-    return {t.start: i for i, t in enumerate(parsed.tokens)}
-
-
 def _previous_words(parsed: Parsed, i: int, n: int) -> list[int]:
     out, j = [], i - 1
     while j >= 0 and len(out) < n and parsed.tokens[j].sent == parsed.tokens[i].sent:
@@ -58,7 +54,7 @@ def _actor(parsed: Parsed, ti: int, pos: int, hit: EntityHit) -> Actor:
 
 
 def _actors_by_sentence(parsed: Parsed, companies: list[EntityHit]) -> dict[int, list[Actor]]:
-    index = _token_index(parsed)
+    index = parsed.start_index
     out: dict[int, list[Actor]] = defaultdict(list)
     for hit in companies:
         for m in hit.mentions:
@@ -72,7 +68,7 @@ def _actors_by_sentence(parsed: Parsed, companies: list[EntityHit]) -> dict[int,
 
 
 def _first_by_sentence(parsed: Parsed, hits: list[EntityHit]) -> dict[int, list[str]]:
-    index = _token_index(parsed)
+    index = parsed.start_index
     found: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for hit in hits:
         for m in hit.mentions:

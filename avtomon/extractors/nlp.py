@@ -67,6 +67,11 @@ class Parsed:
     def starts(self) -> list[int]:
         return [t.start for t in self.tokens]
 
+    @cached_property
+    def start_index(self) -> dict[int, int]:
+        """Character offset where a token starts → its index (mentions start on token starts)."""
+        return {start: i for i, start in enumerate(self.starts)}
+
     def token_range(self, start: int, end: int) -> range:
         """Indices of the tokens lying inside [start, end) (binary search: spans are many)."""
         lo = bisect.bisect_left(self.starts, start)
@@ -130,12 +135,6 @@ class NLP:
         if len(self._lemmas) < LEMMA_CACHE_MAX:
             self._lemmas[key] = result
         return result
-
-    def phrase_lemmas(self, phrase: str) -> tuple[str, ...]:
-        """Best lemmas of each word of a gazetteer phrase."""
-        from razdel import tokenize
-
-        return tuple(self.lemmas(t.text)[0] for t in tokenize(phrase))
 
     def segment(self, text: str) -> tuple[list[Sentence], list[Token]]:
         """Sentences and tokens with offsets into `text`."""

@@ -30,12 +30,10 @@ def score_to_relevance(score: float) -> float:
 def relevance(parsed: Parsed, companies: list[EntityHit], categories: list[EntityHit],
               events: list[EventHit], tags: tuple[str, ...] = ()) -> tuple[float, bool]:
     """(relevance 0..1, relevant) — saturating sum of evidence, so one stray word is not enough."""
-    vocab = sum(1 for t in parsed.tokens if t.lemma in AUTO_WORDS)
     known = sum(1 for c in companies if c.known)
-    score = 1.0 * known + 0.4 * len(categories) + 0.25 * min(vocab, 12) + 0.3 * sum(1 for e in events if e.company)
+    score = evidence(parsed.tokens, known, len(categories)) + 0.3 * sum(1 for e in events if e.company)
     if set(tags) & AUTO_TAGS:
         score += TAG_PRIOR
-    score -= off_topic(parsed.tokens)
     value = score_to_relevance(score)
     return value, value >= THRESHOLD
 
@@ -49,8 +47,13 @@ def quick_relevance(text: str) -> float:
     _, tokens = nlp.segment(text)
     known = len({m.payload.key for m in res.orgs.find(tokens) if m.payload.entity == "company"})
     categories = len({k for m in res.categories.find(tokens) for k in m.payload})
+    return score_to_relevance(evidence(tokens, known, categories))
+
+
+def evidence(tokens: list, known: int, categories: int) -> float:  # type: ignore[type-arg]
+    """Known companies, categories and auto vocabulary, less off-topic words: shared by both scores."""
     vocab = sum(1 for t in tokens if t.lemma in AUTO_WORDS)
-    return score_to_relevance(1.0 * known + 0.4 * categories + 0.25 * min(vocab, 12) - off_topic(tokens))
+    return 1.0 * known + 0.4 * categories + 0.25 * min(vocab, 12) - off_topic(tokens)
 
 
 def off_topic(tokens: list) -> float:  # type: ignore[type-arg]

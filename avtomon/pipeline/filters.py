@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -138,6 +138,3 @@ def filtered_articles(f: Filters) -> Select:  # type: ignore[type-arg]
     """SELECT Article.id for the filters."""
     return select(Article.id).where(and_(True, *article_conditions(f)))
 
-
-def as_date(value: datetime | None) -> date | None:
-    return value.date() if value else None

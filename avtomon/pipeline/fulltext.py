@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from avtomon.extractors.relevance import AUTO_TAGS
 from avtomon.models import Article
 from avtomon.pipeline.clean import clean_chars, normalize_space
 from avtomon.pipeline.config import FeedConfig
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 SHORT_TEXT = 600  # characters: a feed text shorter than this is probably a lead only
 MIN_PAGE_TEXT = 200  # a page yielding less is a paywall stub or a gallery
 CUT_MARKERS = ("…", "...", "[…]", "[...]", "Читать далее", "читать далее", "Подробнее", "подробнее")
-AUTO_TAGS = {"auto", "auto-industry", "commercial-vehicles", "market-statistics", "ev", "components", "trucks"}
 CLEARLY_IRRELEVANT = 0.15  # quick relevance below this: no page is fetched
 PER_HOST = 2
 HOST_DELAY = 1.0  # seconds between two requests to one host

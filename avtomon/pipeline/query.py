@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -149,6 +148,3 @@ def pairs(engine: Engine, f: Filters, kind: str = "company-region") -> Table:
         rows = [list(r) for r in s.execute(stmt)]
     return Table([left_kind, right_kind, "articles"], rows)
 
-
-def iter_rows(table: Table) -> Iterator[list[object]]:
-    yield from table.rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -110,7 +110,3 @@ def record_result(session: Session, row: Feed, result: FetchResult, items_seen: 
     session.add(run)
     return run
 
-
-def article_counts(session: Session) -> dict[str, int]:
-    """Articles stored per feed name."""
-    return {feed: n for feed, n in session.execute(select(Article.feed, func.count()).group_by(Article.feed))}
