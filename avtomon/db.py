@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -38,6 +39,18 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 
 def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
+
+
+def conflict_insert(dialect: str) -> Callable[..., Any]:
+    """The backend's INSERT construct, which has on_conflict_do_nothing.
+
+    Imported on use: the PostgreSQL dialect package costs start-up time on SQLite stores.
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def make_engine(url: str) -> Engine:

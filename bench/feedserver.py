@@ -25,6 +25,9 @@ def _serve(port: int, delay: float, ready: multiprocessing.synchronize.Event) ->
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out in two writes; with Nagle on, the body waits for the client's
+        # delayed ACK (40 ms on Linux), a cost of this little server that real web servers do not have
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             time.sleep(delay)

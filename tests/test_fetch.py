@@ -1,5 +1,6 @@
 """HTTP behaviour against a real server on loopback (pytest-httpserver), and local files."""
 
+import asyncio
 import gzip
 import time
 from pathlib import Path
@@ -8,7 +9,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from avtomon.pipeline.fetch import FetchLimits, FetchRequest, fetch_all, parse_retry_after
+from avtomon.pipeline.fetch import FetchLimits, FetchRequest, fetch_all, fetch_many, parse_retry_after
 from tests.conftest import FEEDS, feed_bytes
 
 LIMITS = FetchLimits(timeout=2.0, connect_timeout=2.0, max_body_bytes=1024 * 1024)
@@ -127,3 +128,22 @@ def test_many_feeds_concurrently(httpserver: HTTPServer) -> None:
     results = fetch_all([FetchRequest(f"f{i}", httpserver.url_for(f"/f{i}")) for i in range(20)],
                         FetchLimits(concurrency=4))
     assert sorted(r.body for r in results) == sorted(f"<rss>{i}</rss>".encode() for i in range(20))
+
+
+def test_fetching_pauses_while_the_consumer_falls_behind(httpserver: HTTPServer) -> None:
+    """Bodies must not pile up in memory when storing is slower than fetching."""
+    for i in range(40):
+        httpserver.expect_request(f"/f{i}").respond_with_data(f"<rss>{i}</rss>")
+    limits = FetchLimits(concurrency=3)
+
+    async def take_one_then_stall() -> int:
+        results = fetch_many([FetchRequest(f"f{i}", httpserver.url_for(f"/f{i}")) for i in range(40)], limits)
+        await anext(results)
+        await asyncio.sleep(0.5)  # a slow consumer; the fetchers must wait for it
+        served = len(httpserver.log)
+        await results.aclose()
+        return served
+
+    served = asyncio.run(take_one_then_stall())
+    # one taken, 3 waiting in the queue, 3 fetchers each holding one more finished result
+    assert served <= 1 + 3 + 3 < 40

@@ -17,7 +17,8 @@ _LOCK = threading.Lock()
 
 
 def load_yaml(name: str) -> Any:
-    return yaml.safe_load(resources.files("avtomon.extractors").joinpath("data", name).read_text("utf-8"))
+    text = resources.files("avtomon.extractors").joinpath("data", name).read_text("utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when present
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, and_, delete, func, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from avtomon import settings
+from avtomon.db import conflict_insert
 from avtomon.extractors import EXTRACTOR_VERSION
 from avtomon.extractors.records import Analysis, EntityHit
 from avtomon.models import Article, Entity, Event, Feed, Mention
@@ -70,8 +70,7 @@ def _entity_ids(session: Session, hits: Sequence[EntityHit]) -> dict[tuple[str, 
     keys = {(h.kind, h.key): h for h in hits}
     if not keys:
         return {}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = conflict_insert(session.get_bind().dialect.name)
     rows = [{"kind": k, "key": key, "name": h.name, "known": h.known, "org_kind": h.org_kind}
             for (k, key), h in sorted(keys.items())]
     session.execute(insert(Entity).on_conflict_do_nothing(index_elements=["kind", "key"]), rows)

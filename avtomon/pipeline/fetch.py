@@ -209,20 +209,29 @@ async def fetch_one(client: httpx.AsyncClient, req: FetchRequest, limits: FetchL
 
 async def fetch_many(requests: Iterable[FetchRequest], limits: FetchLimits,
                      client: httpx.AsyncClient | None = None) -> AsyncIterator[FetchResult]:
-    """Fetch concurrently (at most `limits.concurrency` at once), yielding results as they finish."""
+    """Fetch concurrently (at most `limits.concurrency` at once), yielding results as they finish.
+
+    Finished results wait in a queue of `concurrency` places: when the consumer (parsing, storing)
+    falls behind, fetching pauses instead of piling response bodies up in memory.
+    """
     own = client is None
     client = client or make_client(limits)
-    sem = asyncio.Semaphore(limits.concurrency)
+    todo = list(requests)
+    queue = iter(todo)  # shared by the fetchers; next() never awaits, so no two take the same request
+    finished: asyncio.Queue[FetchResult] = asyncio.Queue(maxsize=limits.concurrency)
 
-    async def bounded(req: FetchRequest) -> FetchResult:
-        async with sem:
-            return await fetch_one(client, req, limits)
+    async def fetcher() -> None:
+        for req in queue:
+            await finished.put(await fetch_one(client, req, limits))  # fetch_one never raises
 
+    fetchers = [asyncio.create_task(fetcher()) for _ in range(min(limits.concurrency, len(todo)))]
     try:
-        tasks = [asyncio.create_task(bounded(r)) for r in requests]
-        for done in asyncio.as_completed(tasks):
-            yield await done
+        for _ in todo:
+            yield await finished.get()
     finally:
+        for task in fetchers:
+            task.cancel()
+        await asyncio.gather(*fetchers, return_exceptions=True)
         if own:
             await client.aclose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -179,11 +180,15 @@ def poll(engine: Engine, config: FeedsConfig, force: bool = False, only: list[st
 
     async def poll_feeds(client: httpx.AsyncClient) -> None:
         books = Bookkeeper(engine, config.settings.backoff_max)
-        try:
-            async for result in fetch_many(requests, limits, client):
-                handle(result, books)
-        finally:
-            books.flush()
+        loop = asyncio.get_running_loop()
+        # Parsing and storing run in a thread of their own, so the event loop keeps the other requests
+        # going meanwhile (they mostly wait on the network). One thread: one writer, writes in order.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="avtomon-store") as store:
+            try:
+                async for result in fetch_many(requests, limits, client):
+                    await loop.run_in_executor(store, handle, result, books)
+            finally:
+                await loop.run_in_executor(store, books.flush)
 
     def handle(result: FetchResult, books: Bookkeeper) -> None:
         try:

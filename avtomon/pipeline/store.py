@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from avtomon import settings as defaults
+from avtomon.db import conflict_insert
 from avtomon.models import Article, Feed, PollRun
 from avtomon.pipeline.config import FeedConfig
 from avtomon.pipeline.dedup import dedup
@@ -58,8 +58,7 @@ def _insert_articles(session: Session, entries: Sequence[EntryRecord],
     """Insert entries, skipping any URL another process stored meanwhile; returns rows inserted."""
     if not entries:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = conflict_insert(session.get_bind().dialect.name)
     rows = [dict(url=e.url, guid=e.guid, feed=e.feed, title=e.title, text=e.text, published_at=e.published_at,
                  published_guessed=e.published_guessed, fetched_at=e.fetched_at, content_hash=e.content_hash,
                  text_source="feed", extract_status="pending",
