@@ -155,7 +155,8 @@ def poll(engine: Engine, config: FeedsConfig, force: bool = False, only: list[st
         config: the validated feeds.yaml.
         force: poll feeds waiting out a backoff or their interval too.
         only: restrict to these feed names.
-        on_progress: called after each feed with its outcome and the number of feeds to poll.
+        on_progress: called after each feed with its outcome and the number of feeds to poll (from
+            the thread that stores, always the same one).
 
     Returns:
         Per-feed outcomes; a failed feed never stops the others.
