@@ -31,6 +31,18 @@ def test_f1_thresholds(report, field: str, threshold: float) -> None:  # type: i
     assert report.scores[field].f1 >= threshold, report.table()
 
 
+HOLDOUT = Path(__file__).parent / "gold" / "holdout.jsonl"
+
+
+@pytest.mark.parametrize(("field", "threshold"),
+                         [("companies", 0.9), ("org_other", 0.8), ("regions", 0.9), ("categories", 0.9),
+                          ("events", 0.8)])
+def test_f1_on_texts_written_after_tuning(field: str, threshold: float) -> None:
+    holdout = evaluate(load_gold(HOLDOUT))
+    assert holdout.scores[field].f1 >= threshold, holdout.table()
+    assert holdout.relevance.accuracy == 1.0
+
+
 def test_relevance_on_gold(report) -> None:  # type: ignore[no-untyped-def]
     assert report.relevance.accuracy >= 0.95
     assert report.relevance.fn == 0  # no auto-industry text marked irrelevant

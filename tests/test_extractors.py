@@ -83,6 +83,19 @@ def test_regions(text: str, region: str | None) -> None:
         assert region in found
 
 
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Пробка растянулась по Ленинградскому шоссе.", "RU-LEN"),
+        ("Поезд прибыл на Казанский вокзал.", "RU-TA"),
+        ("Автобусы выйдут на маршруты в Приморском и Выборгском районах Петербурга.", "RU-PRI"),
+        ("Офис переехал на Нижегородскую улицу.", "RU-NIZ"),
+    ],
+)
+def test_adjective_naming_a_street_or_district_is_not_a_region(text: str, absent: str) -> None:
+    assert absent not in keys(analyze_text(text).regions)
+
+
 def test_moskvich_is_not_moscow() -> None:
     a = analyze_text("«Москвич» увеличил продажи.")
     assert "moskvich" in keys(a.companies) and "RU-MOW" not in keys(a.regions)
@@ -104,6 +117,7 @@ def test_city_named_like_a_person_is_not_a_region() -> None:
         ("Производство коробок передач и ведущих мостов.", {"transmissions"}),
         ("Строим зарядные станции.", {"charging"}),
         ("Сварка и окраска кузовов локализованы.", {"body_parts"}),
+        ("Завод выпускает блоки управления двигателем и кузовную электронику.", {"electronics"}),
         ("Рынок лёгких коммерческих автомобилей вырос.", {"lcv"}),
     ],
 )
@@ -130,6 +144,51 @@ def test_unknown_company_and_organisation_from_context() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "company"),
+    [
+        ("Компания «Итэлма» открыла в Москве новый завод электронных блоков управления.", "Итэлма"),
+        ("Тольяттинская компания «Автоком» запустила линию литья пластиковых бамперов.", "Автоком"),
+    ],
+)
+def test_unknown_organisation_making_things_is_a_company(text: str, company: str) -> None:
+    assert company in {c.name for c in analyze_text(text).companies}
+
+
+def test_production_words_inside_another_name_do_not_make_a_company() -> None:
+    a = analyze_text("Ликинский автобусный завод выиграл контракт на поставку электробусов для оператора "
+                     "«Мосгортранс».")
+    assert "Мосгортранс" in {o.name for o in a.organizations}
+    assert "Мосгортранс" not in {c.name for c in a.companies}
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Как сообщили в пресс-службе мэрии Москвы, линия заработает в мае.", "Мэрия Москвы"),
+        ("Проект поддержала администрация Тольятти.", "Администрация Тольятти"),
+        ("Соглашение подписало правительство Нижегородской области.", "Правительство Нижегородской области"),
+    ],
+)
+def test_local_government_in_lower_case(text: str, name: str) -> None:
+    a = analyze_text(text)
+    assert (name, "government") in {(o.name, o.org_kind) for o in a.organizations}
+    assert a.regions  # the place still counts as a region
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Павловский автобусный завод прекратил выпуск автобусов «Вектор Next».", "Вектор Next"),
+        ("Группа компаний «Автодом» купила дилерский центр.", "Группа компаний"),
+        ("Совет директоров Банка России сохранил ставку.", "Совет директоров"),
+    ],
+)
+def test_model_names_and_descriptors_are_not_organisations(text: str, absent: str) -> None:
+    a = analyze_text(text)
+    assert absent not in {h.name for h in (*a.companies, *a.organizations)}
+
+
+@pytest.mark.parametrize(
     ("text", "event", "company"),
     [
         ("КАМАЗ запустил производство электробусов.", "launch", "kamaz"),
@@ -140,6 +199,10 @@ def test_unknown_company_and_organisation_from_context() -> None:
         ("Mercedes-Benz продал завод группе «Автодом».", "deal", "mercedes"),
         ("Автотор повысил уровень локализации.", "localization", "avtotor"),
         ("Продажи Lada в марте выросли на 5%.", "sales", "lada"),
+        ("Лидирует ПАЗ, далее следуют ЛиАЗ и Yutong.", "sales", "liaz"),
+        ("Самой популярной маркой осталась Lada, следом идут Toyota и Hyundai.", "sales", "toyota"),
+        ("Chery в октябре нарастила экспорт автомобилей на 30%.", "sales", "chery"),
+        ("ЛиАЗ передал Петербургу 100 новых электробусов.", "sales", "liaz"),
     ],
 )
 def test_events(text: str, event: str, company: str) -> None:

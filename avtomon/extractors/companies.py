@@ -63,8 +63,15 @@ def gazetteer_hits(parsed: Parsed, res: Resources) -> list[tuple[Match, Mention]
     return out
 
 
+# An unknown organisation followed in its sentence by words about making things is a company:
+# «Компания «Итэлма» открыла завод», «компания «Автоком» запустила линию литья бамперов».
+PRODUCTION_CUES = {"завод", "автозавод", "производство", "выпуск", "конвейер", "цех", "автопроизводитель",
+                   "автокомпонент", "комплектующий", "сборка", "литье", "штамповка", "автомобилестроение"}
+
+
 def classify_org(parsed: Parsed, span: NerSpan) -> tuple[str, str | None]:
-    """('company', None) or ('organization', kind) from cue words inside and just before the span."""
+    """('company', None) or ('organization', kind) from cue words inside and just before the span,
+    else from production words after it in its sentence."""
     idx = list(parsed.token_range(span.start, span.end))
     if not idx:
         return "organization", "other"
@@ -81,7 +88,22 @@ def classify_org(parsed: Parsed, span: NerSpan) -> tuple[str, str | None]:
             return "organization", "media"
         if lemmas & COMPANY_CUES:
             return "company", None
+    if _production_follows(parsed, idx[-1]):
+        return "company", None
     return "organization", "other"
+
+
+def _production_follows(parsed: Parsed, last: int) -> bool:
+    """Production words after the name in its sentence, outside other organisations' names
+    («…для столичного оператора «Мосгортранс»» has «завод» only inside «Ликинский автобусный завод»)."""
+    sent = parsed.tokens[last].sent
+    names = [(s.start, s.end) for s in parsed.ner if s.type == "ORG"]
+    for token in parsed.tokens[last + 1 :]:
+        if token.sent != sent:
+            return False
+        if token.lemma in PRODUCTION_CUES and not any(a <= token.start < b for a, b in names):
+            return True
+    return False
 
 
 def _clean_span(parsed: Parsed, span: NerSpan) -> tuple[int, int]:
@@ -116,19 +138,59 @@ def _extend_with_place(parsed: Parsed, start: int, end: int) -> int:
     return end
 
 
-NOT_ORGS = {"сми", "мкс", "мы", "нам", "нас", "вы", "они", "рунет"}
+NOT_ORGS = {"сми", "мкс", "мы", "нам", "нас", "вы", "они", "рунет", "спик",
+            # a descriptor natasha cuts off the name it introduces: «Группа компаний «Автодом»»
+            "группа компания", "совет директор", "пресс-служба", "компания", "группа", "холдинг"}
 GENERIC_HEADS = {"рынок", "отрасль", "индустрия", "сегмент", "автопром"}
 
 
+# a quoted name right after one of these is a model: «автобусов «Вектор Next»», «поколения «Урал NEXT»»
+PRODUCT_NOUNS = {"автомобиль", "автобус", "электробус", "грузовик", "кроссовер", "электрокроссовер", "седан",
+                 "хэтчбек", "лифтбек", "внедорожник", "минивэн", "пикап", "фургон", "тягач", "самосвал",
+                 "электромобиль", "троллейбус", "трамвай", "трактор", "двигатель", "модель", "модификация",
+                 "версия", "поколение"}
+
+
+def _model_name(parsed: Parsed, first: int) -> bool:
+    """True if the quoted name starting at token `first` follows a vehicle or model noun."""
+    i = first - 1
+    if i < 1 or parsed.tokens[i].text not in QUOTES:
+        return False
+    before = parsed.tokens[i - 1]
+    return before.sent == parsed.tokens[first].sent and before.lemma in PRODUCT_NOUNS
+
+
 def _not_an_org(parsed: Parsed, start: int, end: int) -> bool:
-    """natasha's usual slips: «СМИ», «Интернет», a pronoun, or «Автомобильный рынок» opening a title."""
+    """natasha's usual slips: «СМИ», «Интернет», a pronoun, a model name in quotes, or «Автомобильный
+    рынок» opening a title."""
     words = [parsed.tokens[i] for i in parsed.token_range(start, end)]
     if not words:
         return True
-    if len(words) == 1 and words[0].lemma in NOT_ORGS:
+    if _model_name(parsed, parsed.token_range(start, end)[0]):
+        return True
+    if " ".join(w.lemma for w in words if w.text not in QUOTES) in NOT_ORGS:
         return True
     return words[0].first_in_sentence and words[-1].lemma in GENERIC_HEADS and not any(
         t.text[:1].isupper() for t in words[1:])
+
+
+# «мэрия Москвы», «администрации Тольятти»: written in lower case mid-sentence, natasha misses them
+LOCAL_GOVERNMENT = {"мэрия", "правительство", "администрация"}
+
+
+def _local_governments(parsed: Parsed, res: Resources) -> list[tuple[int, int, str]]:
+    """(start, end, nominative name) of a government word followed by a region or town."""
+    if not any(t.lemma in LOCAL_GOVERNMENT for t in parsed.tokens):
+        return []
+    out = []
+    for m in res.regions.find(parsed.tokens):
+        if m.start == 0 or m.payload.source == "adjective":
+            continue
+        head = parsed.tokens[m.start - 1]
+        if head.lemma in LOCAL_GOVERNMENT and head.sent == parsed.tokens[m.start].sent:
+            end = parsed.tokens[m.end - 1].end
+            out.append((head.start, end, f"{head.lemma.capitalize()} {parsed.text[parsed.tokens[m.start].start:end]}"))
+    return out
 
 
 def _gazetteer_entry(res: Resources, name: str) -> OrgEntry | None:
@@ -176,6 +238,12 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
             hit = by_key.setdefault((entity, key), EntityHit(entity, key, name, known=False, org_kind=kind))
         hit.mentions.append(Mention(start, end, surface))
         claimed.append((start, end))
+    for start, end, name in _local_governments(parsed, res):
+        if not any(_overlaps(start, end, a, b) for a, b in claimed):
+            hit = by_key.setdefault(("organization", fold(name)), EntityHit(
+                "organization", fold(name), name, known=False, org_kind="government"))
+            hit.mentions.append(Mention(start, end, parsed.text[start:end]))
+            claimed.append((start, end))
     companies = [h for (e, _), h in by_key.items() if e == "company"]
     organizations = [h for (e, _), h in by_key.items() if e == "organization"]
     return companies, organizations, claimed

@@ -11,6 +11,27 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+# «Ленинградское шоссе», «Казанский вокзал», «Приморский район» Петербурга: the adjective names a
+# street, a station or a district, not the region
+NAMED_PLACES = {"район", "шоссе", "проспект", "улица", "переулок", "вокзал", "площадь", "бульвар", "набережная",
+                "тракт", "проезд", "вал", "мост", "микрорайон"}
+
+
+def _names_a_street(parsed: Parsed, adjective: int) -> bool:
+    """True if the adjective at token `adjective` heads a street, station or district name.
+
+    Coordinated adjectives are skipped: «в Приморском и Выборгском районах».
+    """
+    sent = parsed.tokens[adjective].sent
+    for token in parsed.tokens[adjective + 1 : adjective + 6]:
+        if token.sent != sent:
+            return False
+        if token.text in (",", "и") or token.lemma.endswith(("ский", "цкий", "ный", "ной", "ний")):
+            continue
+        return token.lemma in NAMED_PLACES
+    return False
+
+
 def find_regions(parsed: Parsed, res: Resources, companies: list[tuple[int, int]]) -> list[EntityHit]:
     """Regions with mentions.
 
@@ -25,6 +46,8 @@ def find_regions(parsed: Parsed, res: Resources, companies: list[tuple[int, int]
         if (entry.source in ("city", "alias") or m.strict) and any(_overlaps(span, p) for p in persons):
             continue
         if entry.weak and any(_overlaps(span, c) for c in companies):
+            continue
+        if entry.source == "adjective" and _names_a_street(parsed, m.end - 1):
             continue
         hit = hits.setdefault(entry.code, EntityHit("region", entry.code, res.region_names[entry.code]))
         hit.mentions.append(Mention(span[0], span[1], parsed.text[span[0] : span[1]]))

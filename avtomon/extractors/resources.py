@@ -78,6 +78,11 @@ class Resources:
                 self.alias_index.setdefault(fold(phrase.replace("«", "").replace("»", "")), entry)
                 self.orgs.add(self.nlp, phrase, entry, caps=phrase in caps, strict=phrase in strict)
 
+    def _word_set(self, words: list[str]) -> frozenset[str]:
+        """Each word as written (they are written as lemmas) and as pymorphy3 lemmatises it: «марка»
+        alone would become «марк» and never match the «марка» of the text."""
+        return frozenset(form for w in words for form in (fold(w), self.nlp.lemmas(w)[0]))
+
     def _load_regions(self) -> None:
         for raw in load_yaml("regions.yaml"):
             code, strict, weak = raw["code"], set(raw.get("strict") or ()), set(raw.get("weak") or ())
@@ -100,8 +105,8 @@ class Resources:
     def _load_events(self) -> None:
         for etype, raw in load_yaml("events.yaml").items():
             for trig in raw["triggers"]:
-                with_ = frozenset(self.nlp.lemmas(w)[0] for w in trig.get("with", ()))
-                without = frozenset(self.nlp.lemmas(w)[0] for w in trig.get("without", ()))
+                with_ = self._word_set(trig.get("with", ()))
+                without = self._word_set(trig.get("without", ()))
                 self.events.add(self.nlp, " ".join(trig["lemmas"]), TriggerEntry(etype, with_, without))
 
 
