@@ -165,23 +165,31 @@ def query_pairs(ctx: Context, fmt: str | None, kind: str, **kw: Any) -> None:
 
 
 @click.command("export")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="Destination: .xlsx (all tables), .csv or .jsonl (one table).")
+@click.argument("dest", required=False, type=click.Path(dir_okay=False))
+@click.option("--out", "out", type=click.Path(dir_okay=False),
+              help="Destination, the same as DEST: .xlsx (all tables), .csv or .jsonl (one table). "
+                   "Default: avtomon-YYYY-MM-DD.xlsx in the current folder.")
 @click.option("--table", type=click.Choice(["articles", "mentions", "companies", "regions", "categories", "events"]),
               help="Which table (CSV/JSONL: default articles; XLSX: default all).")
 @click.option("--delimiter", default=",", show_default=True, help="CSV delimiter; ';' for Russian-locale Excel.")
 @filter_options
 @pass_ctx
-def export(ctx: Context, out: str, table: str | None, delimiter: str, **kw: Any) -> None:
+def export(ctx: Context, dest: str | None, out: str | None, table: str | None, delimiter: str, **kw: Any) -> None:
     """Export articles, mentions, entities and events to Excel, CSV or JSON Lines.
 
     \b
     Example:
-      avtomon export --out avtomon.xlsx --since 30d
-      avtomon export --out events.csv --table events --delimiter ';' --company КАМАЗ
+      avtomon export                          # every sheet into avtomon-YYYY-MM-DD.xlsx
+      avtomon export report.xlsx --since 30d
+      avtomon export events.csv --table events --delimiter ';' --company КАМАЗ
     """
+    from datetime import date
+
     from avtomon.pipeline.export import export as run_export
 
+    if dest and out and dest != out:
+        raise click.UsageError(f"two destinations given ({dest} and --out {out}); give one")
+    out = dest or out or f"avtomon-{date.today().isoformat()}.xlsx"
     if len(delimiter) != 1:
         raise click.UsageError("--delimiter must be one character")
     try:

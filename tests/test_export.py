@@ -93,6 +93,19 @@ def test_jsonl(filled_store: str, tmp_path: Path) -> None:
     assert any(r["name"] == "Автотор" for r in rows)
 
 
+def test_destination_as_argument_or_default_name(filled_store: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    export(filled_store, str(tmp_path / "report.csv"), "--table", "companies")
+    assert "Автотор" in (tmp_path / "report.csv").read_text(encoding="utf-8-sig")
+    monkeypatch.chdir(tmp_path)
+    result = export(filled_store, "--all")
+    written = list(tmp_path.glob("avtomon-*.xlsx"))
+    assert len(written) == 1 and written[0].name in result.output
+    assert load_workbook(written[0]).sheetnames[0] == "Articles"
+    res = CliRunner().invoke(cli, ["--db", filled_store, "export", "a.csv", "--out", "b.csv"])
+    assert res.exit_code == 2 and "two destinations" in res.output
+
+
 def test_bad_destination(filled_store: str, tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["--db", filled_store, "export", "--out", str(tmp_path / "x.pdf")])
     assert res.exit_code == 2 and "use a .xlsx, .csv or .jsonl" in res.output
