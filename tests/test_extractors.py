@@ -210,6 +210,36 @@ def test_events(text: str, event: str, company: str) -> None:
     assert (event, company) in {(e.type, e.company_key) for e in events}
 
 
+@pytest.mark.parametrize(
+    ("text", "event", "company", "not_company"),
+    [
+        # a company after a preposition is not the one acting
+        ("Компания «Соллерс» подписала соглашение с японской Isuzu о расширении локализации грузовиков.",
+         "localization", "sollers", "isuzu"),
+        # of two companies joined by «и», the first
+        ("«Соллерс» и Isuzu договорились о локализации грузовиков.", "localization", "sollers", "isuzu"),
+        # a sentence without a company goes on about the company of the event before it
+        ("Компания «Автокомпоненты» запустила в Самаре линию литья бамперов для автомобилей Lada. Инвестиции "
+         "составили 1,2 млрд рублей.", "investment", "avtokomponenty", "lada"),
+    ],
+)
+def test_event_attribution(text: str, event: str, company: str, not_company: str | None) -> None:
+    found = {(e.type, e.company_key) for e in analyze_text(text).events}
+    assert (event, company) in found
+    assert (event, not_company) not in found
+
+
+def test_deal_counts_the_new_owner() -> None:
+    a = analyze_text("Бывший завод Ford Sollers в Елабуге перешёл под контроль компании «Соллерс», которая "
+                     "выкупила долю американского партнёра.")
+    assert {("deal", "ford"), ("deal", "sollers")} <= {(e.type, e.company_key) for e in a.events}
+
+
+def test_start_of_sales_is_not_a_production_launch() -> None:
+    a = analyze_text("Tenet начал продажи кроссоверов калужской сборки.")
+    assert {e.type for e in a.events} == {"model_launch"}
+
+
 def test_event_goes_to_title_company_when_sentence_has_none() -> None:
     title = "КАМАЗ открыл новый завод"
     a = analyze_text(compose(title, "Предприятие начало выпуск двигателей."), len(title))

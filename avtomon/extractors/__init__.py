@@ -2,5 +2,6 @@
 
 # Bump when extraction results change, so `avtomon extract --reextract` redoes older articles.
 # 2: local governments in lower case, model names and descriptors not organisations, street and district
-#    adjectives not regions, more sales triggers, unknown makers classified by what follows them.
+#    adjectives not regions, more sales triggers, unknown makers classified by what follows them,
+#    event attribution (prepositions, «X и Y», follow-up sentences, deal owners).
 EXTRACTOR_VERSION = "2"

@@ -20,6 +20,10 @@ PLACE_WORDS = {"завод", "площадка", "мощность", "предп
 OWNER_WORDS = {"входить", "входящий", "принадлежать", "принадлежащий", "дочерний", "подразделение"}
 HOLDER_WORDS = {"компания", "холдинг", "группа", "концерн", "корпорация", "госкорпорация", "структура"}
 QUOTES = {"«", "»", '"', "„", "“", "”"}
+# «соглашение с японской Isuzu», «детали для Lada»: a company after a preposition is not the one acting
+PREPOSITIONS = {"с", "со", "для", "у", "от", "к", "ко", "по", "о", "об", "при", "без", "против", "между"}
+ADJECTIVE_ENDINGS = ("ский", "цкий", "ный", "ной", "ний", "ой", "ый", "ий")
+FOLLOW_UP_SENTENCES = 2  # «Инвестиции составили 1,2 млрд рублей.» continues the sentence before
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class Actor:
     hit: EntityHit
     place: bool  # «на заводе X»: X is where, not who
     owned: bool  # «входящий в X» / «завод холдинга X»: X owns the actor
+    oblique: bool  # «с японской Isuzu»: X follows a preposition, it is not the subject
+    joined: bool  # «Соллерс и Isuzu»: X is the second of two companies joined by «и»
 
 
 def _previous_words(parsed: Parsed, i: int, n: int) -> list[int]:
@@ -50,7 +56,10 @@ def _actor(parsed: Parsed, ti: int, pos: int, hit: EntityHit) -> Actor:
         for n, lem in enumerate(lemmas[:2]))
     holder = bool(prev) and lemmas[0] in HOLDER_WORDS and parsed.tokens[prev[0]].text.lower() != lemmas[0]
     owned = any(lem in OWNER_WORDS for lem in lemmas) or holder
-    return Actor(pos, ti, hit, place, owned)
+    # the word before the name, or before one adjective in front of it («с японской Isuzu»)
+    k = 1 if lemmas and lemmas[0].endswith(ADJECTIVE_ENDINGS) else 0
+    oblique = len(lemmas) > k and parsed.tokens[prev[k]].text.lower() in PREPOSITIONS
+    return Actor(pos, ti, hit, place, owned, oblique, joined=bool(prev) and parsed.tokens[prev[0]].text == "и")
 
 
 def _actors_by_sentence(parsed: Parsed, companies: list[EntityHit]) -> dict[int, list[Actor]]:
@@ -102,10 +111,16 @@ def main_company(companies: list[EntityHit], title_end: int) -> EntityHit | None
 
 
 def _single(actors: list[Actor], trigger_token: int, main: EntityHit | None) -> EntityHit | None:
+    """The company named last before the trigger that is neither a place, an owner nor after a
+    preposition; of «X и Y» the first. With none, the article's main company, else one after the trigger."""
     before = [a for a in actors if a.token < trigger_token]
-    for pool in ([a for a in before if not a.place and not a.owned], [a for a in before if not a.owned], before):
+    free = [a for a in before if not a.place and not a.owned]
+    for pool in ([a for a in free if not a.oblique], free, [a for a in before if not a.owned], before):
         if pool:
-            return pool[-1].hit
+            i = len(pool) - 1
+            while i > 0 and pool[i].joined:  # «Соллерс» и Isuzu договорились о локализации → Соллерс
+                i -= 1
+            return pool[i].hit
     if main:
         return main
     after = [a for a in actors if a.token > trigger_token]
@@ -113,9 +128,10 @@ def _single(actors: list[Actor], trigger_token: int, main: EntityHit | None) -> 
     return free[0].hit if free else None
 
 
-def _multi(actors: list[Actor]) -> list[EntityHit]:
-    """Every party named in the sentence, except owners and mere places."""
-    chosen = [a for a in actors if not a.owned and not a.place] or actors
+def _multi(actors: list[Actor], owners_too: bool = False) -> list[EntityHit]:
+    """Every party named in the sentence, except mere places, and owners unless `owners_too` (in a
+    deal the owner is a party: «перешёл под контроль компании «Соллерс»»)."""
+    chosen = [a for a in actors if (owners_too or not a.owned) and not a.place] or actors
     return list({a.hit.key: a.hit for a in chosen}.values())
 
 
@@ -127,6 +143,7 @@ def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regi
     main = main_company(companies, title_end)
     seen: set[tuple[str, int, str | None]] = set()
     events: list[EventHit] = []
+    last: tuple[int, EntityHit] | None = None  # (sentence, company) of the latest event with a company
     for m in res.events.find_all(parsed.tokens):
         trig: TriggerEntry = m.payload
         if not _trigger_ok(parsed, trig, m.start, m.end):
@@ -134,9 +151,12 @@ def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regi
         si = parsed.tokens[m.start].sent
         actors = actors_s.get(si, [])
         if trig.type in MULTI_COMPANY and actors:
-            chosen: list[EntityHit | None] = list(_multi(actors))
+            chosen: list[EntityHit | None] = list(_multi(actors, owners_too=trig.type == "deal"))
         else:
-            chosen = [_single(actors, m.start, main)]
+            # a sentence naming no company («Инвестиции составили 1,2 млрд рублей.») goes on about
+            # the company of an event just before it
+            follow = last[1] if last and 0 < si - last[0] <= FOLLOW_UP_SENTENCES else None
+            chosen = [_single(actors, m.start, main) or follow]
         sentence = parsed.sentences[si]
         region = (regions_s.get(si) or [None])[0]
         for company in chosen:
@@ -144,6 +164,8 @@ def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regi
             if ident in seen:
                 continue
             seen.add(ident)
+            if company:
+                last = (si, company)
             events.append(EventHit(trig.type, company.name if company else None, company.key if company else None,
                                    region, tuple(cats_s.get(si, ())), sentence.start, sentence.end, sentence.text))
     events.sort(key=lambda e: e.start)
