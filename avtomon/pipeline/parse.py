@@ -71,7 +71,9 @@ def _entry_text(entry: Any) -> str:
 
 def _published(entry: Any, fetched_at: datetime) -> tuple[datetime, bool]:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        # dict.get: FeedParserDict would answer a missing updated_parsed with published_parsed again
+        # (a deprecated fallback that also warns)
+        value = dict.get(entry, key)
         if value:
             when = datetime.fromtimestamp(calendar.timegm(value), UTC).replace(tzinfo=None)
             if EARLIEST_DATE <= when <= fetched_at + FUTURE_SLACK:
