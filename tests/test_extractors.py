@@ -176,6 +176,23 @@ def test_local_government_in_lower_case(text: str, name: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "mention", "name"),
+    [
+        ("Сотрудники МЧС России прибыли на место.", "МЧС России", None),
+        ("Решение приняла Генеральная прокуратура ОАЭ.", "Генеральная прокуратура ОАЭ", None),
+        ("Тариф согласовало ОАО «ВымпелКом».", "ВымпелКом", "ВымпелКом"),
+        ("ЕС ввёл пошлины на китайские электромобили.", "ЕС", "Евросоюз"),
+        ("Санкции Европейского союза ударили по поставкам.", "Европейского союза", "Евросоюз"),
+    ],
+)
+def test_organisation_mentions(text: str, mention: str, name: str | None) -> None:
+    a = analyze_text(text)
+    hits = {m.text: h.name for h in (*a.companies, *a.organizations) for m in h.mentions}
+    assert mention in hits, hits
+    assert name is None or hits[mention] == name
+
+
+@pytest.mark.parametrize(
     ("text", "absent"),
     [
         ("Павловский автобусный завод прекратил выпуск автобусов «Вектор Next».", "Вектор Next"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from avtomon.extractors.gazetteer import Match
 from avtomon.extractors.nlp import NLP, NerSpan, Parsed, fold
-from avtomon.extractors.normalize import QUOTES, nominative_org, strip_legal
+from avtomon.extractors.normalize import DESCRIPTORS, LEGAL_FORMS, QUOTES, nominative_org, strip_legal
 from avtomon.extractors.records import EntityHit, Mention
 from avtomon.extractors.resources import OrgEntry, Resources
 
@@ -122,15 +122,34 @@ def _clean_span(parsed: Parsed, span: NerSpan) -> tuple[int, int]:
     return start, end
 
 
+OPENING_QUOTES = {"«", '"', "„", "“"}
+
+
+def _quoted_core(parsed: Parsed, start: int, end: int) -> tuple[int, int]:
+    """«ОАО «ВымпелКом»», «концерн «Майкрософт»»: the mention is the name inside the quotes, as
+    written in running text; the descriptor and the legal form are not part of the name."""
+    idx = parsed.token_range(start, end)
+    if len(idx) < 3:
+        return start, end
+    first, quote, last = parsed.tokens[idx[0]], parsed.tokens[idx[1]], parsed.tokens[idx[-1]]
+    if ((first.lemma in DESCRIPTORS or first.text.lower() in LEGAL_FORMS) and quote.text in OPENING_QUOTES
+            and last.text in QUOTES and last.start > quote.end):
+        return quote.end, last.start
+    return start, end
+
+
 GOVERNMENT_HEADS = {"правительство", "администрация", "мэрия", "министерство", "губернатор", "департамент",
-                    "дума", "законодательный", "парламент", "совет", "минпромторг", "минэкономразвития", "комитет"}
+                    "дума", "законодательный", "парламент", "совет", "минпромторг", "минэкономразвития", "комитет",
+                    "конгресс", "сенат", "палата", "суд", "прокуратура", "партия", "мчс", "мид", "минфин",
+                    "собрание", "обком", "служба", "ведомство"}
 
 
 def _extend_with_place(parsed: Parsed, start: int, end: int) -> int:
-    """«Правительство» + «Московской области» → one organisation: extend over a following LOC span."""
+    """«Правительство» + «Московской области», «МЧС» + «России» → one organisation: a public body's
+    name takes in the place right after it."""
     inside = parsed.token_range(start, end)
-    head = parsed.tokens[inside[0]] if inside else None
-    if head is None or head.lemma not in GOVERNMENT_HEADS:
+    # «Генеральная прокуратура» + «ОАЭ»: the body word need not come first
+    if not any(parsed.tokens[i].lemma in GOVERNMENT_HEADS for i in inside):
         return end
     for loc in parsed.ner:
         if loc.type == "LOC" and 0 <= loc.start - end <= 1 and parsed.text[end : loc.start].strip() == "":
@@ -236,7 +255,8 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
             entity, kind = classify_org(parsed, span)
             key = fold(strip_legal(name))
             hit = by_key.setdefault((entity, key), EntityHit(entity, key, name, known=False, org_kind=kind))
-        hit.mentions.append(Mention(start, end, surface))
+        core = _quoted_core(parsed, start, end)
+        hit.mentions.append(Mention(core[0], core[1], parsed.text[core[0] : core[1]]))
         claimed.append((start, end))
     for start, end, name in _local_governments(parsed, res):
         if not any(_overlaps(start, end, a, b) for a, b in claimed):
