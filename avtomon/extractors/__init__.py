@@ -3,5 +3,6 @@
 # Bump when extraction results change, so `avtomon extract --reextract` redoes older articles.
 # 2: local governments in lower case, model names and descriptors not organisations, street and district
 #    adjectives not regions, more sales triggers, unknown makers classified by what follows them,
-#    event attribution (prepositions, «X и Y», follow-up sentences, deal owners).
+#    event attribution (prepositions, «X и Y», follow-up sentences, deal owners), public bodies with
+#    their place («МЧС России»), quoted names without descriptor, Евросоюз.
 EXTRACTOR_VERSION = "2"
