@@ -1,17 +1,11 @@
 """Source of auto.jsonl (kept readable here; run `python tests/gold/build_auto.py` after editing)."""
 
-import json
 from pathlib import Path
 
-C = "companies"
-T = []
+from goldfile import GoldFile
 
-
-def add(id, title, text, companies=(), org_other=(), regions=(), categories=(), events=(), relevant=True):
-    T.append({"id": id, "title": title, "text": text, "companies": [list(c) for c in companies],
-              "org_other": [list(o) for o in org_other], "regions": list(regions), "categories": list(categories),
-              "events": [list(e) for e in events], "relevant": relevant})
-
+GOLD = GoldFile()
+add = GOLD.add
 
 add("a01", "КАМАЗ запустил серийное производство электробусов нового поколения",
     "ПАО «КАМАЗ» начало серийный выпуск электробусов КАМАЗ-6282 нового поколения на площадке в Набережных Челнах. "
@@ -298,6 +292,4 @@ add("n16", "Театр оперы и балета представил прем�
     "раскуплены, сообщил директор театра.",
     [], [("Новосибирский театр оперы и балета",)], ["RU-NVS"], [], [], relevant=False)
 
-Path(__file__).with_name("auto.jsonl").write_text(
-    "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in T), encoding="utf-8")
-print(len(T), "texts")
+GOLD.write(Path(__file__).with_name("auto.jsonl"))

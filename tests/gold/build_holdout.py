@@ -4,17 +4,12 @@ Same format and conventions as auto.jsonl (see README.md here). Run `python test
 after editing.
 """
 
-import json
 from pathlib import Path
 
-T = []
+from goldfile import GoldFile
 
-
-def add(id, title, text, companies=(), org_other=(), regions=(), categories=(), events=(), relevant=True):
-    T.append({"id": id, "title": title, "text": text, "companies": [list(c) for c in companies],
-              "org_other": [list(o) for o in org_other], "regions": list(regions), "categories": list(categories),
-              "events": [list(e) for e in events], "relevant": relevant})
-
+GOLD = GoldFile()
+add = GOLD.add
 
 add("h01", "«Москвич» начал крупноузловую сборку электрокроссоверов",
     "Завод «Москвич» в столице приступил к крупноузловой сборке электрокроссоверов «Москвич 3е». Мощность "
@@ -154,6 +149,4 @@ add("k06", "В Петербурге открылась выставка импр
     "Экспозиция продлится до марта.",
     [], [("Государственный Эрмитаж", "Эрмитаж")], ["RU-SPE"], [], [], relevant=False)
 
-Path(__file__).with_name("holdout.jsonl").write_text(
-    "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in T), encoding="utf-8")
-print(len(T), "texts")
+GOLD.write(Path(__file__).with_name("holdout.jsonl"))
