@@ -61,6 +61,15 @@ class PollRun(Base):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class StoreState(Base):
+    """Store-wide settings written by commands, one row per key (e.g. ``pruned_before``)."""
+
+    __tablename__ = "store_state"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class Article(Base):
     """One news item, stored once whatever feeds carried it."""
 

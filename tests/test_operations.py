@@ -205,6 +205,11 @@ def test_db_stats_and_prune(db_url: str) -> None:
         orphans = s.scalar(select(func.count()).select_from(Mention).where(~Mention.article_id.in_(
             select(Article.id))))
         assert orphans == 0
+    # the feeds still carry the three pruned articles: polling again must not bring them back
+    again = runner.invoke(cli, ["--db", db_url, "--feeds", str(demo), "poll", "--force"])
+    assert again.exit_code == 0 and "0 new articles" in again.output, again.output
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 12
     engine.dispose()
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from avtomon.errors import AvtomonError
-from avtomon.models import Article, Entity, Event, Feed, Mention, PollRun
+from avtomon.models import Article, Entity, Event, Feed, Mention, PollRun, StoreState
+from avtomon.pipeline.store import PRUNED_BEFORE, prune_horizon
 
 TABLES = (Feed, PollRun, Article, Entity, Mention, Event)
 
@@ -53,7 +54,11 @@ def stats(engine: Engine) -> list[list[object]]:
 
 
 def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneResult:
-    """Delete articles published before `older_than` with their mentions and events, in one transaction."""
+    """Delete articles published before `older_than` with their mentions and events, in one transaction.
+
+    The cutoff is remembered (store_state.pruned_before): later polls do not store entries dated
+    before it, so an article a feed still carries does not come back.
+    """
     old = select(Article.id).where(Article.published_at < older_than)
     with Session(engine) as s, s.begin():
         counts = PruneResult(
@@ -67,7 +72,15 @@ def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneR
             s.execute(delete(Event).where(Event.article_id.in_(old)))
             s.execute(delete(Article).where(Article.published_at < older_than))
             s.execute(delete(PollRun).where(PollRun.started_at < older_than))
+            _raise_horizon(s, older_than)
     return counts
+
+
+def _raise_horizon(s: Session, older_than: datetime) -> None:
+    """Remember the cutoff, so polls do not store again what a feed still carries from before it."""
+    current = prune_horizon(s)
+    if current is None or older_than > current:
+        s.merge(StoreState(key=PRUNED_BEFORE, value=older_than.isoformat(sep=" ")))
 
 
 def backup(engine: Engine, destination: str | Path) -> int:

@@ -18,7 +18,7 @@ from avtomon.pipeline.config import FeedConfig, FeedsConfig
 from avtomon.pipeline.fetch import FetchLimits, FetchRequest, FetchResult, fetch_many, make_client
 from avtomon.pipeline.fulltext import PageSummary, fetch_pending_pages, wants_page
 from avtomon.pipeline.parse import EntryRecord, ParsedFeed, parse_feed
-from avtomon.pipeline.store import is_due, record_result, store_entries, sync_feeds
+from avtomon.pipeline.store import is_due, prune_horizon, record_result, store_entries, sync_feeds
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +88,13 @@ def parse_result(result: FetchResult) -> ParsedFeed:
 
 
 def _store_one(engine: Engine, result: FetchResult, backoff_max: float,
-               wants_page: Callable[[EntryRecord], bool] | None = None) -> FeedOutcome:
+               wants_page: Callable[[EntryRecord], bool] | None = None, horizon: datetime | None = None
+               ) -> FeedOutcome:
     """Parse and store one feed's answer in its own transaction: a failure here touches no other feed."""
     parsed = parse_result(result)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         feed_row = session.scalars(select(Feed).where(Feed.name == result.feed)).one()
-        new = store_entries(session, parsed.entries, wants_page) if parsed.entries else 0
+        new = store_entries(session, parsed.entries, wants_page, horizon) if parsed.entries else 0
         run = record_result(session, feed_row, result, len(parsed.entries), new, parsed.error,
                             parsed.note, backoff_max)
     return FeedOutcome(result.feed, run.status, result.http_status, len(parsed.entries), new, run.error)
@@ -163,6 +164,8 @@ def poll(engine: Engine, config: FeedsConfig, force: bool = False, only: list[st
     """
     feeds = [f for f in config.feeds if not only or f.name in only]
     requests, skipped = due_requests(engine, feeds, force)
+    with Session(engine) as session:
+        horizon = prune_horizon(session)
     summary = PollSummary(skipped=skipped)
     limits = limits_for(config)
     by_name = config.by_name()
@@ -196,7 +199,7 @@ def poll(engine: Engine, config: FeedsConfig, force: bool = False, only: list[st
             if result.status != "ok":
                 outcome = books.add(result)
             else:
-                outcome = _store_one(engine, result, config.settings.backoff_max, wants)
+                outcome = _store_one(engine, result, config.settings.backoff_max, wants, horizon)
         except Exception as exc:  # a store error on one feed is reported, the others go on
             log.exception("storing feed %s failed", result.feed)
             outcome = FeedOutcome(result.feed, "error", result.http_status, 0, 0, f"store failed: {exc}")

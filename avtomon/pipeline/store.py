@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from avtomon import settings as defaults
 from avtomon.db import conflict_insert
-from avtomon.models import Article, Feed, PollRun
+from avtomon.models import Article, Feed, PollRun, StoreState
 from avtomon.pipeline.config import FeedConfig
 from avtomon.pipeline.dedup import dedup
 from avtomon.pipeline.fetch import FetchResult
@@ -67,12 +67,25 @@ def _insert_articles(session: Session, entries: Sequence[EntryRecord],
     return len(session.execute(stmt, rows).all())
 
 
+PRUNED_BEFORE = "pruned_before"  # store_state key: `avtomon prune` deleted articles published before this
+
+
+def prune_horizon(session: Session) -> datetime | None:
+    """The newest cutoff `avtomon prune` has applied, if any."""
+    value = session.scalar(select(StoreState.value).where(StoreState.key == PRUNED_BEFORE))
+    return datetime.fromisoformat(value) if value else None
+
+
 def store_entries(session: Session, entries: Sequence[EntryRecord],
-                  wants_page: Callable[[EntryRecord], bool] | None = None) -> int:
+                  wants_page: Callable[[EntryRecord], bool] | None = None, horizon: datetime | None = None) -> int:
     """Deduplicate and insert; returns how many articles are new.
 
-    `wants_page` marks new articles whose full text is to be fetched from their page.
+    `wants_page` marks new articles whose full text is to be fetched from their page. Entries dated
+    before `horizon` (the prune cutoff) are not stored: a feed that still carries an article pruned
+    a month ago must not bring it back.
     """
+    if horizon is not None:
+        entries = [e for e in entries if e.published_guessed or e.published_at >= horizon]
     return _insert_articles(session, dedup(session, entries), wants_page)
 
 
