@@ -31,6 +31,7 @@ def keys(items: list) -> set[str]:
         ("Компания «Соллерс» подписала договор.", "sollers"),
         ("Завод «Москвич» в Москве возобновил работу.", "moskvich"),
         ("Ликинский автобусный завод поставит машины.", "liaz"),
+        ("Моторы будут ставить на грузовики «Урал» и автобусы ПАЗ.", "ural"),  # the quoted brand
     ],
 )
 def test_company_in_any_case_form(text: str, company: str) -> None:
@@ -44,6 +45,7 @@ def test_company_in_any_case_form(text: str, company: str) -> None:
         ("Москвичи стали чаще ездить на метро.", "moskvich"),  # residents, not the brand
         ("Мы видим рост спроса, сказал он нам.", "nami"),  # «НАМИ» only in capitals
         ("Лада Петрова получила награду за роль.", "lada"),  # a woman's name
+        ("На Урале выпал первый снег.", "ural"),  # the mountains, not the truck maker
     ],
 )
 def test_words_that_only_look_like_companies(text: str, absent: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from avtomon.extractors.gazetteer import Match
 from avtomon.extractors.nlp import NLP, NerSpan, Parsed, fold
-from avtomon.extractors.normalize import DESCRIPTORS, LEGAL_FORMS, QUOTES, nominative_org, strip_legal
+from avtomon.extractors.normalize import DESCRIPTORS, LEGAL_FORMS, QUOTES, nominative_org, quoted_name, strip_legal
 from avtomon.extractors.records import EntityHit, Mention
 from avtomon.extractors.resources import OrgEntry, Resources
 
@@ -232,7 +232,9 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
     for match, mention in hits:
         entry: OrgEntry = match.payload
         if entry.entity == "company" and entry.key in clubs:
-            entry = OrgEntry("organization", f"club-{entry.key}", entry.name, "other", ())
+            # the club bears the brand, not the plant's full name: «Автозавод «Урал»» → «Урал»
+            club = quoted_name(nlp, entry.name) or entry.name
+            entry = OrgEntry("organization", f"club-{entry.key}", club, "other", ())
         hit = by_key.setdefault((entry.entity, entry.key), EntityHit(
             entry.entity, entry.key, entry.name, known=True,
             org_kind=entry.kind if entry.entity == "organization" else None))
