@@ -248,6 +248,14 @@ def test_event_attribution(text: str, event: str, company: str, not_company: str
     assert (event, not_company) not in found
 
 
+def test_import_replaced_is_localization_of_the_acting_company() -> None:
+    title = "Сиденья для «Москвича» будут делать в Москве"
+    text = compose(title, "Компания Forvia начала выпуск автомобильных сидений для «Москвича» на площадке в Москве. "
+                          "Ранее сиденья поставлялись из Китая.")
+    found = {(e.type, e.company_key) for e in analyze_text(text, len(title)).events}
+    assert ("localization", "faurecia") in found and ("localization", "moskvich") not in found
+
+
 def test_deal_counts_the_new_owner() -> None:
     a = analyze_text("Бывший завод Ford Sollers в Елабуге перешёл под контроль компании «Соллерс», которая "
                      "выкупила долю американского партнёра.")

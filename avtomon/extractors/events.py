@@ -96,8 +96,17 @@ def _trigger_ok(parsed: Parsed, trig: TriggerEntry, first: int, last: int) -> bo
     return not (trig.without and trig.without & near)
 
 
-def main_company(companies: list[EntityHit], title_end: int) -> EntityHit | None:
-    """The company of the title, else the only one, else one mentioned clearly more often than the rest."""
+def main_company(companies: list[EntityHit], title_end: int,
+                 actors: dict[int, list[Actor]] | None = None) -> EntityHit | None:
+    """The company of the title, else the only one, else one mentioned clearly more often than the rest.
+
+    A company named only after prepositions («Сиденья для «Москвича»») is not a candidate while
+    another company is.
+    """
+    mentions = [a for group in (actors or {}).values() for a in group]
+    acting = {a.hit.key for a in mentions if not a.oblique}
+    obliques = {a.hit.key for a in mentions if a.oblique}
+    companies = [c for c in companies if c.key in acting or c.key not in obliques] or companies
     in_title = [c for c in companies if any(m.start < title_end for m in c.mentions)]
     if in_title:
         return max(in_title, key=lambda c: (len(c.mentions), -min(m.start for m in c.mentions)))
@@ -140,7 +149,7 @@ def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regi
     """One event per (type, sentence, company)."""
     actors_s = _actors_by_sentence(parsed, companies)
     regions_s, cats_s = _first_by_sentence(parsed, regions), _first_by_sentence(parsed, categories)
-    main = main_company(companies, title_end)
+    main = main_company(companies, title_end, actors_s)
     seen: set[tuple[str, int, str | None]] = set()
     events: list[EventHit] = []
     last: tuple[int, EntityHit] | None = None  # (sentence, company) of the latest event with a company
