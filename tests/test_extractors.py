@@ -32,10 +32,13 @@ def keys(items: list) -> set[str]:
         ("Завод «Москвич» в Москве возобновил работу.", "moskvich"),
         ("Ликинский автобусный завод поставит машины.", "liaz"),
         ("Моторы будут ставить на грузовики «Урал» и автобусы ПАЗ.", "ural"),  # the quoted brand
+        ("Продукция пойдёт на конвейеры ГАЗа и КАМАЗа.", "gaz"),  # a declined abbreviation
+        ("Борский стекольный завод начал выпуск лобовых стёкол.", "Борский стекольный завод"),  # unknown, by cues
     ],
 )
 def test_company_in_any_case_form(text: str, company: str) -> None:
-    assert company in keys(analyze_text(text).companies)
+    found = analyze_text(text).companies
+    assert company in keys(found) | {c.name for c in found}
 
 
 @pytest.mark.parametrize(
@@ -120,11 +123,23 @@ def test_city_named_like_a_person_is_not_a_region() -> None:
         ("Строим зарядные станции.", {"charging"}),
         ("Сварка и окраска кузовов локализованы.", {"body_parts"}),
         ("Завод выпускает блоки управления двигателем и кузовную электронику.", {"electronics"}),
+        ("Завод ждёт поставки двигателей ЯМЗ и мостов.", {"transmissions"}),  # axles
         ("Рынок лёгких коммерческих автомобилей вырос.", {"lcv"}),
     ],
 )
 def test_categories(text: str, categories: set[str]) -> None:
     assert categories <= keys(analyze_text(text).categories)
+
+
+@pytest.mark.parametrize("text", ["Открыли движение по мосту через Каму.", "Крымский мост закрыли на ремонт."])
+def test_a_bridge_is_not_an_axle(text: str) -> None:
+    assert "transmissions" not in keys(analyze_text(text).categories)
+
+
+def test_special_machinery_market_is_relevant() -> None:
+    a = analyze_text("Рынок спецтехники упал на четверть. Продажи новой спецтехники в России сократились на 25%. "
+                     "Сильнее всего упал спрос на экскаваторы и погрузчики.")
+    assert a.relevant
 
 
 @pytest.mark.parametrize(
@@ -154,6 +169,19 @@ def test_unknown_company_and_organisation_from_context() -> None:
 )
 def test_unknown_organisation_making_things_is_a_company(text: str, company: str) -> None:
     assert company in {c.name for c in analyze_text(text).companies}
+
+
+def test_unknown_company_found_again_where_natasha_missed_it() -> None:
+    title = "«Транспневматика» откроет линию тормозных систем для автобусов"
+    a = analyze_text(compose(title, "Тверская «Транспневматика» к концу года откроет линию по выпуску тормозных "
+                                    "систем для автобусов."), len(title))
+    (hit,) = [c for c in a.companies if c.name == "Транспневматика"]
+    assert len(hit.mentions) == 2 and not a.organizations
+
+
+def test_name_in_quotes_is_not_declined() -> None:
+    a = analyze_text("Выпуск наращивает «Промтех Тайрс», сообщили в компании.")
+    assert "Промтех Тайрс" in {h.name for h in (*a.companies, *a.organizations)}
 
 
 def test_production_words_inside_another_name_do_not_make_a_company() -> None:
@@ -200,6 +228,8 @@ def test_organisation_mentions(text: str, mention: str, name: str | None) -> Non
         ("Павловский автобусный завод прекратил выпуск автобусов «Вектор Next».", "Вектор Next"),
         ("Группа компаний «Автодом» купила дилерский центр.", "Группа компаний"),
         ("Совет директоров Банка России сохранил ставку.", "Совет директоров"),
+        ("Нижегородская компания «Авиатор» ввела в эксплуатацию линию.", "Нижегородская компания"),
+        ("Автосборочный завод в Калуге возобновил работу.", "Автосборочный завод"),
     ],
 )
 def test_model_names_and_descriptors_are_not_organisations(text: str, absent: str) -> None:
@@ -254,6 +284,13 @@ def test_import_replaced_is_localization_of_the_acting_company() -> None:
                           "Ранее сиденья поставлялись из Китая.")
     found = {(e.type, e.company_key) for e in analyze_text(text, len(title)).events}
     assert ("localization", "faurecia") in found and ("localization", "moskvich") not in found
+
+
+def test_former_owner_and_brand_label_do_not_act() -> None:
+    a = analyze_text("Бывший завод Volkswagen в Калуге возобновил производство.")
+    assert "volkswagen" not in {e.company_key for e in a.events}
+    b = analyze_text("Группа компаний «Автодом» приобрела дилерский центр BMW в Казани.")
+    assert {(e.type, e.company_key) for e in b.events} == {("deal", "avtodom")}
 
 
 def test_deal_counts_the_new_owner() -> None:

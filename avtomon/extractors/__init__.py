@@ -4,5 +4,6 @@
 # 2: local governments in lower case, model names and descriptors not organisations, street and district
 #    adjectives not regions, more sales triggers, unknown makers classified by what follows them,
 #    event attribution (prepositions, «X и Y», follow-up sentences, deal owners), public bodies with
-#    their place («МЧС России»), quoted names without descriptor, Евросоюз.
+#    their place («МЧС России»), quoted names without descriptor, Евросоюз, declined abbreviations
+#    («ГАЗа»), unknown companies found again in the text, bridges not axles, former owners not actors.
 EXTRACTOR_VERSION = "2"

@@ -7,6 +7,8 @@ company or an organisation by the words in and around it.
 
 from __future__ import annotations
 
+import re
+
 from avtomon.extractors.gazetteer import Match
 from avtomon.extractors.nlp import NLP, NerSpan, Parsed, fold
 from avtomon.extractors.normalize import DESCRIPTORS, LEGAL_FORMS, QUOTES, nominative_org, quoted_name, strip_legal
@@ -69,10 +71,10 @@ PRODUCTION_CUES = {"завод", "автозавод", "производство
                    "автокомпонент", "комплектующий", "сборка", "литье", "штамповка", "автомобилестроение"}
 
 
-def classify_org(parsed: Parsed, span: NerSpan) -> tuple[str, str | None]:
+def classify_org(parsed: Parsed, start: int, end: int) -> tuple[str, str | None]:
     """('company', None) or ('organization', kind) from cue words inside and just before the span,
     else from production words after it in its sentence."""
-    idx = list(parsed.token_range(span.start, span.end))
+    idx = list(parsed.token_range(start, end))
     if not idx:
         return "organization", "other"
     first = idx[0]
@@ -119,6 +121,10 @@ def _clean_span(parsed: Parsed, span: NerSpan) -> tuple[int, int]:
     inner = text[start:end]
     if inner[:1] in QUOTES and sum(inner.count(q) for q in "«»\"") == 1:
         start += 1
+    elif inner[-1:] in OPENING_QUOTES and sum(inner.count(q) for q in "«»\"") == 1:
+        end -= 1  # «Нижегородская компания «» cut before the name it introduces
+        while end > start and text[end - 1].isspace():
+            end -= 1
     return start, end
 
 
@@ -179,18 +185,32 @@ def _model_name(parsed: Parsed, first: int) -> bool:
     return before.sent == parsed.tokens[first].sent and before.lemma in PRODUCT_NOUNS
 
 
-def _not_an_org(parsed: Parsed, start: int, end: int) -> bool:
-    """natasha's usual slips: «СМИ», «Интернет», a pronoun, a model name in quotes, or «Автомобильный
-    рынок» opening a title."""
-    words = [parsed.tokens[i] for i in parsed.token_range(start, end)]
+def _not_an_org(parsed: Parsed, start: int, end: int, res: Resources) -> bool:
+    """natasha's usual slips: «СМИ», «Интернет», a pronoun, a model name in quotes, a descriptor
+    before the name it introduces («Нижегородская компания «Авиатор»»), or a common noun phrase
+    opening a sentence («Автомобильный рынок…», «Автосборочный завод в Калуге…»)."""
+    idx = parsed.token_range(start, end)
+    words = [parsed.tokens[i] for i in idx]
     if not words:
         return True
-    if _model_name(parsed, parsed.token_range(start, end)[0]):
+    if _model_name(parsed, idx[0]):
         return True
     if " ".join(w.lemma for w in words if w.text not in QUOTES) in NOT_ORGS:
         return True
-    return words[0].first_in_sentence and words[-1].lemma in GENERIC_HEADS and not any(
-        t.text[:1].isupper() for t in words[1:])
+    after = parsed.tokens[idx[-1] + 1] if idx[-1] + 1 < len(parsed.tokens) else None
+    if words[-1].lemma in DESCRIPTORS and after is not None and after.text in OPENING_QUOTES:
+        return True
+    head = words[-1].lemma
+    generic = head in GENERIC_HEADS or (head in DESCRIPTORS and not _place_word(res, parsed, idx[0]))
+    return words[0].first_in_sentence and generic and not any(t.text[:1].isupper() for t in words[1:])
+
+
+def _place_word(res: Resources, parsed: Parsed, i: int) -> bool:
+    """«Ярославский», «Борский» (…завод) name a place; «Автосборочный», «Новый» (завод) do not.
+
+    Place adjectives end in -ский/-цкий, product and quality ones («шинный», «крупнейший») do not.
+    """
+    return parsed.tokens[i].lemma.endswith(("ский", "цкий")) or bool(res.regions.matches_at(parsed.tokens, i))
 
 
 # «мэрия Москвы», «администрации Тольятти»: written in lower case mid-sentence, natasha misses them
@@ -209,6 +229,23 @@ def _local_governments(parsed: Parsed, res: Resources) -> list[tuple[int, int, s
         if head.lemma in LOCAL_GOVERNMENT and head.sent == parsed.tokens[m.start].sent:
             end = parsed.tokens[m.end - 1].end
             out.append((head.start, end, f"{head.lemma.capitalize()} {parsed.text[parsed.tokens[m.start].start:end]}"))
+    return out
+
+
+def _mention(parsed: Parsed, start: int, end: int) -> Mention:
+    core = _quoted_core(parsed, start, end)
+    return Mention(core[0], core[1], parsed.text[core[0] : core[1]])
+
+
+def _other_occurrences(parsed: Parsed, name: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where else the text writes a name natasha found once, outside other names, places and persons."""
+    if len(name) < 4 or not name[:1].isupper():
+        return []
+    busy = taken + [(s.start, s.end) for s in parsed.ner if s.type in ("LOC", "PER")]
+    out = []
+    for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", parsed.text):
+        if not any(_overlaps(m.start(), m.end(), a, b) for a, b in busy):
+            out.append((m.start(), m.end()))
     return out
 
 
@@ -240,26 +277,38 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
             org_kind=entry.kind if entry.entity == "organization" else None))
         hit.mentions.append(mention)
         claimed.append((mention.start, mention.end))
+    unknown: dict[str, tuple[str, list[tuple[int, int]]]] = {}  # names outside the gazetteers, by key
     for span in parsed.ner:
         if span.type != "ORG" or any(_overlaps(span.start, span.end, a, b) for a, b in claimed):
             continue
         start, end = _clean_span(parsed, span)
         end = _extend_with_place(parsed, start, end)
         surface = parsed.text[start:end]
-        name = nominative_org(nlp, surface)
-        if not strip_legal(name) or len(name) < 2 or _not_an_org(parsed, start, end):
+        # a name standing in quotes does not decline: «Икон Тайрс» is not «Иконы Тайрс»
+        quoted = parsed.text[start - 1 : start] in OPENING_QUOTES and parsed.text[end : end + 1] in QUOTES
+        name = surface if quoted and start > 0 else nominative_org(nlp, surface)
+        if not strip_legal(name) or len(name) < 2 or _not_an_org(parsed, start, end, res):
             continue
-        entry = _gazetteer_entry(res, name) or _gazetteer_entry(res, surface)
-        if entry is not None:
-            hit = by_key.setdefault((entry.entity, entry.key), EntityHit(
-                entry.entity, entry.key, entry.name, org_kind=entry.kind if entry.entity == "organization" else None))
-        else:
-            entity, kind = classify_org(parsed, span)
-            key = fold(strip_legal(name))
-            hit = by_key.setdefault((entity, key), EntityHit(entity, key, name, known=False, org_kind=kind))
-        core = _quoted_core(parsed, start, end)
-        hit.mentions.append(Mention(core[0], core[1], parsed.text[core[0] : core[1]]))
         claimed.append((start, end))
+        entry = _gazetteer_entry(res, name) or _gazetteer_entry(res, surface)
+        if entry is None:
+            unknown.setdefault(fold(strip_legal(name)), (name, []))[1].append((start, end))
+            continue
+        hit = by_key.setdefault((entry.entity, entry.key), EntityHit(
+            entry.entity, entry.key, entry.name, org_kind=entry.kind if entry.entity == "organization" else None))
+        hit.mentions.append(_mention(parsed, start, end))
+    for key, (name, spans) in unknown.items():
+        # a name is a company if any place that writes it reads like one («Транспневматика» in a title
+        # with no cue, then «…откроет линию по выпуску…» where natasha missed it); only a company
+        # takes in those other places (a spacecraft «Союз» tagged once must not make every «Союз» one)
+        more = _other_occurrences(parsed, name, claimed)
+        kinds = [classify_org(parsed, a, b) for a, b in spans + more]
+        entity, kind = next((k for k in kinds if k[0] == "company"), kinds[0])
+        if entity == "company":
+            claimed.extend(more)
+            spans = sorted(spans + more)
+        hit = by_key.setdefault((entity, key), EntityHit(entity, key, name, known=False, org_kind=kind))
+        hit.mentions.extend(_mention(parsed, a, b) for a, b in spans)
     for start, end, name in _local_governments(parsed, res):
         if not any(_overlaps(start, end, a, b) for a, b in claimed):
             hit = by_key.setdefault(("organization", fold(name)), EntityHit(

@@ -18,6 +18,9 @@ BEFORE, AFTER = 2, 4  # tokens around a trigger where its `with` / `without` wor
 MULTI_COMPANY = {"partnership", "deal", "sales"}  # every party of an agreement, sale or ranking
 PLACE_WORDS = {"завод", "площадка", "мощность", "предприятие", "территория", "конвейер", "производство", "база"}
 OWNER_WORDS = {"входить", "входящий", "принадлежать", "принадлежащий", "дочерний", "подразделение"}
+# «дилерский центр BMW»: the brand labels the place, it is not a party; «бывший завод Volkswagen»: the
+# former owner does not act
+LABEL_WORDS = {"центр", "салон", "автосалон", "шоурум"}
 HOLDER_WORDS = {"компания", "холдинг", "группа", "концерн", "корпорация", "госкорпорация", "структура"}
 QUOTES = {"«", "»", '"', "„", "“", "”"}
 # «соглашение с японской Isuzu», «детали для Lada»: a company after a preposition is not the one acting
@@ -33,9 +36,10 @@ class Actor:
     pos: int  # character offset
     token: int  # token index
     hit: EntityHit
-    place: bool  # «на заводе X»: X is where, not who
+    place: bool  # «на заводе X», «дилерский центр X», «бывший завод X»: X is where, not who
     owned: bool  # «входящий в X» / «завод холдинга X»: X owns the actor
     oblique: bool  # «с японской Isuzu»: X follows a preposition, it is not the subject
+    former: bool  # «бывший завод Volkswagen»: X owned the place once; a party to a deal, never the actor
     joined: bool  # «Соллерс и Isuzu»: X is the second of two companies joined by «и»
 
 
@@ -51,15 +55,16 @@ def _previous_words(parsed: Parsed, i: int, n: int) -> list[int]:
 def _actor(parsed: Parsed, ti: int, pos: int, hit: EntityHit) -> Actor:
     prev = _previous_words(parsed, ti, 3)
     lemmas = [parsed.tokens[j].lemma for j in prev]
-    place = bool(prev) and any(
+    place = bool(prev) and (lemmas[0] in LABEL_WORDS or any(
         lem in PLACE_WORDS and any(parsed.tokens[k].lemma == "на" for k in prev[n + 1 : n + 3])
-        for n, lem in enumerate(lemmas[:2]))
+        for n, lem in enumerate(lemmas[:2])))
     holder = bool(prev) and lemmas[0] in HOLDER_WORDS and parsed.tokens[prev[0]].text.lower() != lemmas[0]
     owned = any(lem in OWNER_WORDS for lem in lemmas) or holder
     # the word before the name, or before one adjective in front of it («с японской Isuzu»)
     k = 1 if lemmas and lemmas[0].endswith(ADJECTIVE_ENDINGS) else 0
     oblique = len(lemmas) > k and parsed.tokens[prev[k]].text.lower() in PREPOSITIONS
-    return Actor(pos, ti, hit, place, owned, oblique, joined=bool(prev) and parsed.tokens[prev[0]].text == "и")
+    return Actor(pos, ti, hit, place, owned, oblique, former="бывший" in lemmas,
+                 joined=bool(prev) and parsed.tokens[prev[0]].text == "и")
 
 
 def _actors_by_sentence(parsed: Parsed, companies: list[EntityHit]) -> dict[int, list[Actor]]:
@@ -100,13 +105,13 @@ def main_company(companies: list[EntityHit], title_end: int,
                  actors: dict[int, list[Actor]] | None = None) -> EntityHit | None:
     """The company of the title, else the only one, else one mentioned clearly more often than the rest.
 
-    A company named only after prepositions («Сиденья для «Москвича»») is not a candidate while
-    another company is.
+    A company named only after prepositions («Сиденья для «Москвича»») or as a former owner («бывший
+    завод Volkswagen») is not a candidate.
     """
     mentions = [a for group in (actors or {}).values() for a in group]
-    acting = {a.hit.key for a in mentions if not a.oblique}
-    obliques = {a.hit.key for a in mentions if a.oblique}
-    companies = [c for c in companies if c.key in acting or c.key not in obliques] or companies
+    acting = {a.hit.key for a in mentions if not a.oblique and not a.former}
+    passive = {a.hit.key for a in mentions if a.oblique or a.former}
+    companies = [c for c in companies if c.key in acting or c.key not in passive]
     in_title = [c for c in companies if any(m.start < title_end for m in c.mentions)]
     if in_title:
         return max(in_title, key=lambda c: (len(c.mentions), -min(m.start for m in c.mentions)))
@@ -122,6 +127,7 @@ def main_company(companies: list[EntityHit], title_end: int,
 def _single(actors: list[Actor], trigger_token: int, main: EntityHit | None) -> EntityHit | None:
     """The company named last before the trigger that is neither a place, an owner nor after a
     preposition; of «X и Y» the first. With none, the article's main company, else one after the trigger."""
+    actors = [a for a in actors if not a.former]
     before = [a for a in actors if a.token < trigger_token]
     free = [a for a in before if not a.place and not a.owned]
     for pool in ([a for a in free if not a.oblique], free, [a for a in before if not a.owned], before):
@@ -139,8 +145,9 @@ def _single(actors: list[Actor], trigger_token: int, main: EntityHit | None) -> 
 
 def _multi(actors: list[Actor], owners_too: bool = False) -> list[EntityHit]:
     """Every party named in the sentence, except mere places, and owners unless `owners_too` (in a
-    deal the owner is a party: «перешёл под контроль компании «Соллерс»»)."""
-    chosen = [a for a in actors if (owners_too or not a.owned) and not a.place] or actors
+    deal the owner, new or former, is a party: «перешёл под контроль компании «Соллерс»»)."""
+    chosen = [a for a in actors if (owners_too and a.former) or ((owners_too or not a.owned) and not a.place)]
+    chosen = chosen or actors
     return list({a.hit.key: a.hit for a in chosen}.values())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,9 +41,13 @@ def word_rule(word: str, caps: bool) -> int:
     return CAPITAL if word[:1].isupper() else ANY
 
 
+# an abbreviation declined in running text keeps its capitals and adds a small ending: «ГАЗа», «ПАЗом»
+_DECLINED_CAPS = re.compile(r"[A-ZА-ЯЁ0-9-]{2,}[а-яё]{1,3}")
+
+
 def _case_ok(token: Token, rule: int) -> bool:
     if rule == ALLCAPS:
-        return token.text.isupper()
+        return token.text.isupper() or bool(_DECLINED_CAPS.fullmatch(token.text))
     if rule == CAPITAL:
         return token.text[:1].isupper() or token.text[:1].isdigit()
     return True

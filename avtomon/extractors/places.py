@@ -54,6 +54,24 @@ def find_regions(parsed: Parsed, res: Resources, companies: list[tuple[int, int]
     return list(hits.values())
 
 
+# «движение по мосту через Каму», «Крымский мост»: a bridge, not an axle (transmissions)
+BRIDGE_BEFORE = {"по", "на", "железнодорожный", "пешеходный", "автомобильный", "вантовый", "разводной",
+                 "подвесной", "арочный"}
+BRIDGE_AFTER = {"через", "над"}
+
+
+def _bridge(parsed: Parsed, start: int, end: int) -> bool:
+    if end - start != 1 or parsed.tokens[start].lemma != "мост":
+        return False
+    prev = parsed.tokens[start - 1] if start else None
+    nxt = parsed.tokens[end] if end < len(parsed.tokens) else None
+    if nxt is not None and nxt.lemma in BRIDGE_AFTER:
+        return True
+    # a named bridge: «Крымский мост», «Керченский мост»
+    return prev is not None and (prev.lemma in BRIDGE_BEFORE or prev.lemma.endswith(("ский", "цкий"))
+                                 or (prev.text[:1].isupper() and not prev.first_in_sentence))
+
+
 def find_categories(parsed: Parsed, res: Resources, companies: list[tuple[int, int]]) -> list[EntityHit]:
     """Product categories from lemma patterns of the taxonomy.
 
@@ -62,6 +80,8 @@ def find_categories(parsed: Parsed, res: Resources, companies: list[tuple[int, i
     hits: dict[str, EntityHit] = {}
     names = {parsed.text[a:b].strip("«»\"“”„ ") for a, b in companies}
     for m in res.categories.find(parsed.tokens):
+        if _bridge(parsed, m.start, m.end):
+            continue
         start, end = parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end
         inside = any(a <= start and end <= b for a, b in companies)
         if inside and parsed.text[start:end] in names:
