@@ -293,6 +293,14 @@ def test_former_owner_and_brand_label_do_not_act() -> None:
     assert {(e.type, e.company_key) for e in b.events} == {("deal", "avtodom")}
 
 
+def test_repeated_event_is_one_event_per_company_and_region() -> None:
+    a = analyze_text("КАМАЗ запустил производство электробусов в Набережных Челнах. Запуск производства "
+                     "позволит КАМАЗу выпускать тысячу машин. КАМАЗ также запустил производство двигателей "
+                     "в Ярославле.")
+    launches = [(e.company_key, e.region) for e in a.events if e.type == "launch"]
+    assert sorted(launches) == [("kamaz", "RU-TA"), ("kamaz", "RU-YAR")]
+
+
 def test_deal_counts_the_new_owner() -> None:
     a = analyze_text("Бывший завод Ford Sollers в Елабуге перешёл под контроль компании «Соллерс», которая "
                      "выкупила долю американского партнёра.")

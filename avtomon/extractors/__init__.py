@@ -5,5 +5,6 @@
 #    adjectives not regions, more sales triggers, unknown makers classified by what follows them,
 #    event attribution (prepositions, «X и Y», follow-up sentences, deal owners), public bodies with
 #    their place («МЧС России»), quoted names without descriptor, Евросоюз, declined abbreviations
-#    («ГАЗа»), unknown companies found again in the text, bridges not axles, former owners not actors.
+#    («ГАЗа»), unknown companies found again in the text, bridges not axles, former owners not actors,
+#    one event per (type, company, region) in a text.
 EXTRACTOR_VERSION = "2"

@@ -8,7 +8,7 @@ company in the sentence the event goes to the article's main company.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, EventHit
@@ -185,4 +185,34 @@ def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regi
             events.append(EventHit(trig.type, company.name if company else None, company.key if company else None,
                                    region, tuple(cats_s.get(si, ())), sentence.start, sentence.end, sentence.text))
     events.sort(key=lambda e: e.start)
-    return events
+    return merge_repeats(events)
+
+
+def merge_repeats(events: list[EventHit]) -> list[EventHit]:
+    """One event per (type, company, region) in an article: a long article repeats «Автотор запустил…»
+    in sentence after sentence, and an analyst counting launches wants one. The first sentence stays
+    as the evidence; a repeat without a region folds into the first with one, and the categories of
+    the repeats are added to it.
+    """
+    groups: dict[tuple[str, str | None], list[EventHit]] = defaultdict(list)
+    for e in events:
+        groups[(e.type, e.company_key)].append(e)
+    out = []
+    for group in groups.values():
+        by_region: dict[str | None, EventHit] = {}
+        extra: dict[str | None, list[str]] = defaultdict(list)
+        has_region = any(e.region for e in group)
+        for e in group:
+            region = e.region if e.region or not has_region else None
+            if region is None and has_region:  # fold into the first event with a region
+                region = next(x.region for x in group if x.region)
+            if region in by_region:
+                extra[region].extend(e.categories)
+            else:
+                by_region[region] = e
+                extra[region].extend(e.categories)
+        for region, e in by_region.items():
+            cats = tuple(dict.fromkeys(extra[region]))
+            out.append(replace(e, region=region, categories=cats))
+    out.sort(key=lambda e: e.start)
+    return out
