@@ -124,6 +124,7 @@ def test_city_named_like_a_person_is_not_a_region() -> None:
         ("Сварка и окраска кузовов локализованы.", {"body_parts"}),
         ("Завод выпускает блоки управления двигателем и кузовную электронику.", {"electronics"}),
         ("Завод ждёт поставки двигателей ЯМЗ и мостов.", {"transmissions"}),  # axles
+        ("Холдинг приступил к производству электрических фургонов.", {"electric_vehicles", "lcv"}),
         ("Рынок лёгких коммерческих автомобилей вырос.", {"lcv"}),
     ],
 )
@@ -134,6 +135,13 @@ def test_categories(text: str, categories: set[str]) -> None:
 @pytest.mark.parametrize("text", ["Открыли движение по мосту через Каму.", "Крымский мост закрыли на ремонт."])
 def test_a_bridge_is_not_an_axle(text: str) -> None:
     assert "transmissions" not in keys(analyze_text(text).categories)
+
+
+def test_unknown_maker_counts_towards_relevance() -> None:
+    a = analyze_text("В Липецкой области построят завод автокомпонентов. Китайская компания Weichai построит в "
+                     "особой экономической зоне «Липецк» завод по выпуску топливной аппаратуры и "
+                     "турбокомпрессоров. Инвестиции в проект составят 4,5 млрд рублей.")
+    assert any(not c.known for c in a.companies) and a.relevant
 
 
 def test_special_machinery_market_is_relevant() -> None:
@@ -179,9 +187,19 @@ def test_unknown_company_found_again_where_natasha_missed_it() -> None:
     assert len(hit.mentions) == 2 and not a.organizations
 
 
-def test_name_in_quotes_is_not_declined() -> None:
-    a = analyze_text("Выпуск наращивает «Промтех Тайрс», сообщили в компании.")
-    assert "Промтех Тайрс" in {h.name for h in (*a.companies, *a.organizations)}
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # a quoted name after «компании» keeps its form («Сосен» is not the genitive of «сосны»)
+        ("Завод компании «Сосен Моторс» нарастил выпуск грузовиков.", "Сосен Моторс"),
+        ("Торги на Петербургской бирже приостановлены.", "Петербургская биржа"),
+        ("Челябинский «Трактор» уступил уфимскому «Салавату Юлаеву» в матче КХЛ.", "Салават Юлаев"),
+        ("Челябинский «Трактор» уступил уфимскому «Салавату Юлаеву» в матче КХЛ.", "Трактор"),
+    ],
+)
+def test_organisation_names_in_the_nominative(text: str, name: str) -> None:
+    a = analyze_text(text)
+    assert name in {h.name for h in (*a.companies, *a.organizations)}
 
 
 def test_production_words_inside_another_name_do_not_make_a_company() -> None:
@@ -252,6 +270,10 @@ def test_model_names_and_descriptors_are_not_organisations(text: str, absent: st
         ("Самой популярной маркой осталась Lada, следом идут Toyota и Hyundai.", "sales", "toyota"),
         ("Chery в октябре нарастила экспорт автомобилей на 30%.", "sales", "chery"),
         ("ЛиАЗ передал Петербургу 100 новых электробусов.", "sales", "liaz"),
+        ("Лидером сегмента остаётся Sitrak, за ним следуют КАМАЗ и Howo.", "sales", "kamaz"),
+        ("Чаще всего покупали Toyota и Lada.", "sales", "toyota"),
+        ("ЛиАЗ начнёт ставить российские батареи. Ранее батареи для машин закупались в Китае.", "localization",
+         "liaz"),
     ],
 )
 def test_events(text: str, event: str, company: str) -> None:

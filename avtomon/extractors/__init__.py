@@ -6,5 +6,6 @@
 #    event attribution (prepositions, «X и Y», follow-up sentences, deal owners), public bodies with
 #    their place («МЧС России»), quoted names without descriptor, Евросоюз, declined abbreviations
 #    («ГАЗа»), unknown companies found again in the text, bridges not axles, former owners not actors,
-#    one event per (type, company, region) in a text.
+#    one event per (type, company, region) in a text, names declined after adjectives, more
+#    ranking and import-replacement triggers, unknown makers as relevance evidence.
 EXTRACTOR_VERSION = "2"

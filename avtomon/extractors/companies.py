@@ -232,6 +232,15 @@ def _local_governments(parsed: Parsed, res: Resources) -> list[tuple[int, int, s
     return out
 
 
+def _after_descriptor(parsed: Parsed, start: int, end: int) -> bool:
+    """A name in quotes after «компания», «завод»… keeps its form: «компании «Икон Тайрс»» is «Икон
+    Тайрс», not «Иконы Тайрс» (while «уступил «Салавату Юлаеву»» declines)."""
+    if start < 2 or parsed.text[start - 1] not in OPENING_QUOTES or parsed.text[end : end + 1] not in QUOTES:
+        return False
+    i = parsed.start_index.get(start)
+    return i is not None and i >= 2 and parsed.tokens[i - 2].lemma in DESCRIPTORS
+
+
 def _mention(parsed: Parsed, start: int, end: int) -> Mention:
     core = _quoted_core(parsed, start, end)
     return Mention(core[0], core[1], parsed.text[core[0] : core[1]])
@@ -284,9 +293,7 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
         start, end = _clean_span(parsed, span)
         end = _extend_with_place(parsed, start, end)
         surface = parsed.text[start:end]
-        # a name standing in quotes does not decline: «Икон Тайрс» is not «Иконы Тайрс»
-        quoted = parsed.text[start - 1 : start] in OPENING_QUOTES and parsed.text[end : end + 1] in QUOTES
-        name = surface if quoted and start > 0 else nominative_org(nlp, surface)
+        name = surface if _after_descriptor(parsed, start, end) else nominative_org(nlp, surface)
         if not strip_legal(name) or len(name) < 2 or _not_an_org(parsed, start, end, res):
             continue
         claimed.append((start, end))

@@ -54,6 +54,7 @@ def _to_nomn(nlp: NLP, word: str, gender: str | None = None, number: str | None 
 DESCRIPTORS = {"завод", "компания", "концерн", "холдинг", "фирма", "предприятие", "производитель", "автозавод",
                "группа", "корпорация", "автопроизводитель", "дилер", "стартап", "бренд", "марка"}
 _QUOTED = re.compile(r"[«\"„“]([^»\"”]+)[»\"”]?")
+_PLACE_THEN_QUOTE = re.compile(r"^\w+(?:ск|цк)\w{2,3}\s+[«\"„“]([^»\"”]+)[»\"”]?$")
 
 
 def quoted_name(nlp: NLP, text: str) -> str | None:
@@ -95,7 +96,13 @@ def _nominative_org(nlp: NLP, text: str) -> str:
     quoted = quoted_name(nlp, text)
     if quoted:
         return quoted  # a name in quotes does not decline: «Ромашка» stays «Ромашка»
+    place = _PLACE_THEN_QUOTE.match(text)
+    if place:  # «Челябинский «Трактор»», «уфимскому «Салавату Юлаеву»»: the name, in the nominative
+        return _nominative_org(nlp, place.group(1))
     words = strip_legal(text).split(" ")
+    first = nlp.parses(words[0]) if words and words[0] else []
+    if len(words) > 1 and first and "Name" in first[0].tag:  # «Салавату Юлаеву»: named after a person
+        return _nominative_person(nlp, " ".join(words))
     if not words or not words[0]:
         return text.strip(QUOTES)
     head = None
@@ -109,11 +116,28 @@ def _nominative_org(nlp: NLP, text: str) -> str:
             break
     if head is None:
         head = len(words) - 1
-    noun, gender = _to_nomn(nlp, words[head])
-    head_parses = nlp.parses(words[head])
-    number = "plur" if head_parses and "plur" in head_parses[0].tag else None
+    noun, gender, number = _agreeing_head(nlp, words[0], words[head]) if head else (None, None, None)
+    if noun is None:
+        noun, gender = _to_nomn(nlp, words[head])
+        head_parses = nlp.parses(words[head])
+        number = "plur" if head_parses and "plur" in head_parses[0].tag else None
     out = [_to_nomn(nlp, w, gender, number)[0] for w in words[:head]] + [noun] + words[head + 1 :]
     return " ".join(out)
+
+
+def _agreeing_head(nlp: NLP, adjective: str, noun: str) -> tuple[str | None, str | None, str | None]:
+    """The head noun read in the case and number of the adjective before it: in «Петербургской биржи»
+    «биржи» is genitive singular (→ «биржа»), not nominative plural."""
+    adj = nlp.parses(adjective)
+    if not adj or adj[0].tag.POS not in ("ADJF", "PRTF") or adj[0].tag.case in (None, "nomn"):
+        return None, None, None
+    case, number = adj[0].tag.case, adj[0].tag.number
+    for p in nlp.parses(noun):
+        if p.tag.POS == "NOUN" and p.tag.case == case and p.tag.number == number:
+            form = p.inflect({"nomn", number} if number else {"nomn"})
+            if form is not None:
+                return _restore_case(noun, form.word), p.tag.gender, "plur" if number == "plur" else None
+    return None, None, None
 
 
 def _nominative_person(nlp: NLP, text: str) -> str:

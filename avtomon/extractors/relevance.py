@@ -20,6 +20,7 @@ OFF_TOPIC = {"матч", "гол", "чемпионат", "турнир", "гон
 OFF_TOPIC_WEIGHT = 0.35
 OFF_TOPIC_MAX = 2.5
 THRESHOLD = 0.5
+UNKNOWN_WEIGHT, UNKNOWN_MAX = 0.3, 0.6
 AUTO_TAGS = {"auto", "auto-industry", "commercial-vehicles", "market-statistics", "ev", "components", "trucks"}
 TAG_PRIOR = 0.5  # an auto feed's item needs less evidence than a general news item
 
@@ -32,7 +33,9 @@ def relevance(parsed: Parsed, companies: list[EntityHit], categories: list[Entit
               events: list[EventHit], tags: tuple[str, ...] = ()) -> tuple[float, bool]:
     """(relevance 0..1, relevant) — saturating sum of evidence, so one stray word is not enough."""
     known = sum(1 for c in companies if c.known)
-    score = evidence(parsed.tokens, known, len(categories)) + 0.3 * sum(1 for e in events if e.company)
+    # a company outside the gazetteer was called one by auto-industry words around it: weaker evidence
+    unknown = min(UNKNOWN_MAX, UNKNOWN_WEIGHT * sum(1 for c in companies if not c.known))
+    score = evidence(parsed.tokens, known, len(categories)) + unknown + 0.3 * sum(1 for e in events if e.company)
     if set(tags) & AUTO_TAGS:
         score += TAG_PRIOR
     value = score_to_relevance(score)
