@@ -263,15 +263,27 @@ def _gazetteer_entry(res: Resources, name: str) -> OrgEntry | None:
     return res.alias_index.get(fold(strip_legal(name)))
 
 
-def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
-                       ) -> tuple[list[EntityHit], list[EntityHit], list[tuple[int, int]]]:
-    """Companies and organisations with mentions, plus the character ranges the gazetteer claimed.
+class _Found:
+    """Companies and organisations found so far, and the character ranges they claim."""
 
-    Returns:
-        (companies, organizations, claimed ranges) — the ranges let persons and regions step aside.
-    """
-    by_key: dict[tuple[str, str], EntityHit] = {}
-    claimed: list[tuple[int, int]] = []
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str], EntityHit] = {}
+        self.claimed: list[tuple[int, int]] = []
+
+    def free(self, start: int, end: int) -> bool:
+        return not any(_overlaps(start, end, a, b) for a, b in self.claimed)
+
+    def add(self, entity: str, key: str, name: str, mention: Mention, known: bool, kind: str | None) -> None:
+        hit = self.by_key.setdefault((entity, key), EntityHit(entity, key, name, known=known, org_kind=kind))
+        hit.mentions.append(mention)
+
+    def add_entry(self, entry: OrgEntry, mention: Mention) -> None:
+        """A gazetteer entry: known."""
+        self.add(entry.entity, entry.key, entry.name, mention, True,
+                 entry.kind if entry.entity == "organization" else None)
+
+
+def _from_gazetteers(nlp: NLP, parsed: Parsed, res: Resources, found: _Found) -> None:
     hits = [h for h in gazetteer_hits(parsed, res) if not _inside_full_name(nlp, parsed, h[1])]
     # one sense per text: if «КАМАЗ» is a football club once, the bare «КАМАЗ» in the title is too
     clubs = {m.payload.key for m, _ in hits if m.payload.entity == "company" and _sports_club(parsed, m.start)}
@@ -281,14 +293,15 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
             # the club bears the brand, not the plant's full name: «Автозавод «Урал»» → «Урал»
             club = quoted_name(nlp, entry.name) or entry.name
             entry = OrgEntry("organization", f"club-{entry.key}", club, "other", ())
-        hit = by_key.setdefault((entry.entity, entry.key), EntityHit(
-            entry.entity, entry.key, entry.name, known=True,
-            org_kind=entry.kind if entry.entity == "organization" else None))
-        hit.mentions.append(mention)
-        claimed.append((mention.start, mention.end))
-    unknown: dict[str, tuple[str, list[tuple[int, int]]]] = {}  # names outside the gazetteers, by key
+        found.add_entry(entry, mention)
+        found.claimed.append((mention.start, mention.end))
+
+
+def _from_ner(nlp: NLP, parsed: Parsed, res: Resources, found: _Found) -> dict[str, tuple[str, list]]:
+    """natasha's ORG spans: gazetteer aliases written another way are added; the rest come back by name."""
+    unknown: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     for span in parsed.ner:
-        if span.type != "ORG" or any(_overlaps(span.start, span.end, a, b) for a, b in claimed):
+        if span.type != "ORG" or not found.free(span.start, span.end):
             continue
         start, end = _clean_span(parsed, span)
         end = _extend_with_place(parsed, start, end)
@@ -296,32 +309,45 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
         name = surface if _after_descriptor(parsed, start, end) else nominative_org(nlp, surface)
         if not strip_legal(name) or len(name) < 2 or _not_an_org(parsed, start, end, res):
             continue
-        claimed.append((start, end))
+        found.claimed.append((start, end))
         entry = _gazetteer_entry(res, name) or _gazetteer_entry(res, surface)
         if entry is None:
             unknown.setdefault(fold(strip_legal(name)), (name, []))[1].append((start, end))
-            continue
-        hit = by_key.setdefault((entry.entity, entry.key), EntityHit(
-            entry.entity, entry.key, entry.name, org_kind=entry.kind if entry.entity == "organization" else None))
-        hit.mentions.append(_mention(parsed, start, end))
+        else:
+            found.add_entry(entry, _mention(parsed, start, end))
+    return unknown
+
+
+def _from_unknown(parsed: Parsed, unknown: dict[str, tuple[str, list]], found: _Found) -> None:
+    """A name is a company if any place that writes it reads like one («Транспневматика» in a title
+    with no cue, then «…откроет линию по выпуску…» where natasha missed it). Only a company takes in
+    those other places: a spacecraft «Союз» tagged once must not make every «Союз» one."""
     for key, (name, spans) in unknown.items():
-        # a name is a company if any place that writes it reads like one («Транспневматика» in a title
-        # with no cue, then «…откроет линию по выпуску…» where natasha missed it); only a company
-        # takes in those other places (a spacecraft «Союз» tagged once must not make every «Союз» one)
-        more = _other_occurrences(parsed, name, claimed)
+        more = _other_occurrences(parsed, name, found.claimed)
         kinds = [classify_org(parsed, a, b) for a, b in spans + more]
         entity, kind = next((k for k in kinds if k[0] == "company"), kinds[0])
         if entity == "company":
-            claimed.extend(more)
+            found.claimed.extend(more)
             spans = sorted(spans + more)
-        hit = by_key.setdefault((entity, key), EntityHit(entity, key, name, known=False, org_kind=kind))
-        hit.mentions.extend(_mention(parsed, a, b) for a, b in spans)
+        for a, b in spans:
+            found.add(entity, key, name, _mention(parsed, a, b), known=False, kind=kind)
+
+
+def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
+                       ) -> tuple[list[EntityHit], list[EntityHit], list[tuple[int, int]]]:
+    """Companies and organisations with mentions, plus the character ranges they claimed.
+
+    Returns:
+        (companies, organizations, claimed ranges) — the ranges let persons and regions step aside.
+    """
+    found = _Found()
+    _from_gazetteers(nlp, parsed, res, found)
+    _from_unknown(parsed, _from_ner(nlp, parsed, res, found), found)
     for start, end, name in _local_governments(parsed, res):
-        if not any(_overlaps(start, end, a, b) for a, b in claimed):
-            hit = by_key.setdefault(("organization", fold(name)), EntityHit(
-                "organization", fold(name), name, known=False, org_kind="government"))
-            hit.mentions.append(Mention(start, end, parsed.text[start:end]))
-            claimed.append((start, end))
-    companies = [h for (e, _), h in by_key.items() if e == "company"]
-    organizations = [h for (e, _), h in by_key.items() if e == "organization"]
-    return companies, organizations, claimed
+        if found.free(start, end):
+            found.add("organization", fold(name), name, Mention(start, end, parsed.text[start:end]), False,
+                      "government")
+            found.claimed.append((start, end))
+    companies = [h for (e, _), h in found.by_key.items() if e == "company"]
+    organizations = [h for (e, _), h in found.by_key.items() if e == "organization"]
+    return companies, organizations, found.claimed
