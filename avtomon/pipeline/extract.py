@@ -65,23 +65,34 @@ def backlog(engine: Engine, reextract: bool = False) -> int:
         return s.scalar(select(func.count()).select_from(Article).where(_pending_filter(reextract))) or 0
 
 
-def _entity_ids(session: Session, hits: Sequence[EntityHit]) -> dict[tuple[str, str], int]:
-    """Get or create entity rows; safe against another process inserting the same key meanwhile."""
-    keys = {(h.kind, h.key): h for h in hits}
-    if not keys:
-        return {}
-    insert = conflict_insert(session.get_bind().dialect.name)
-    rows = [{"kind": k, "key": key, "name": h.name, "known": h.known, "org_kind": h.org_kind}
-            for (k, key), h in sorted(keys.items())]
-    session.execute(insert(Entity).on_conflict_do_nothing(index_elements=["kind", "key"]), rows)
+def _existing_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     ids: dict[tuple[str, str], int] = {}
-    items = sorted(keys)
-    for i in range(0, len(items), 400):
-        chunk = items[i : i + 400]
+    for i in range(0, len(keys), 400):  # under SQLite's parameter limit
+        chunk = keys[i : i + 400]
         for eid, kind, key in session.execute(
             select(Entity.id, Entity.kind, Entity.key).where(tuple_(Entity.kind, Entity.key).in_(chunk))
         ):
             ids[(kind, key)] = eid
+    return ids
+
+
+def _entity_ids(session: Session, hits: Sequence[EntityHit]) -> dict[tuple[str, str], int]:
+    """Get or create entity rows; safe against another process inserting the same key meanwhile.
+
+    Most entities of a batch exist already (regions, categories, the big companies): look them up
+    first and insert only the new ones.
+    """
+    keys = {(h.kind, h.key): h for h in hits}
+    if not keys:
+        return {}
+    ids = _existing_ids(session, sorted(keys))
+    missing = sorted(k for k in keys if k not in ids)
+    if missing:
+        insert = conflict_insert(session.get_bind().dialect.name)
+        rows = [{"kind": k, "key": key, "name": keys[(k, key)].name, "known": keys[(k, key)].known,
+                 "org_kind": keys[(k, key)].org_kind} for k, key in missing]
+        session.execute(insert(Entity).on_conflict_do_nothing(index_elements=["kind", "key"]), rows)
+        ids.update(_existing_ids(session, missing))
     return ids
 
 
@@ -108,10 +119,12 @@ def store_analyses(session: Session, articles: Sequence[Article], analyses: Sequ
     if events:
         session.execute(Event.__table__.insert(), events)
     now = _now()
-    for article, analysis in zip(articles, analyses, strict=True):
-        session.execute(update(Article).where(Article.id == article.id).values(
-            extract_status="done", extractor_version=EXTRACTOR_VERSION, extract_error=None, extracted_at=now,
-            relevance=analysis.relevance, relevant=analysis.relevant, claimed_by=None, claimed_at=None))
+    # one executemany by primary key, not an UPDATE round trip per article
+    session.execute(update(Article), [
+        {"id": article.id, "extract_status": "done", "extractor_version": EXTRACTOR_VERSION, "extract_error": None,
+         "extracted_at": now, "relevance": analysis.relevance, "relevant": analysis.relevant, "claimed_by": None,
+         "claimed_at": None}
+        for article, analysis in zip(articles, analyses, strict=True)])
     return len(mentions), len(events)
 
 
