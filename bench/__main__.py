@@ -36,6 +36,8 @@ def main() -> int:
 NOTES = """
 How each figure is measured (`bench/*.py`):
 
+- every timing of extraction and re-ingest is the best of two runs, baselines included (the machine
+  is shared; a neighbour's burst only ever slows a run down).
 - extraction: the factRuEval-2016 devset texts repeated to 3 MB. Baseline: natasha's razdel
   segmentation + `NewsNERTagger.map` on the same texts, models loaded before the clock. Ours: the
   library `extract()` into a fresh SQLite store (analysis, entities, mentions, events, status), models

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import SHARED, Figure, run_child
@@ -14,6 +15,7 @@ MIN_BYTES = 3_000_000  # "at least 1 MB"; 3 MB amortises the workers' model load
 # One BLAS thread everywhere: avtomon scales over processes (--workers), and a fair comparison runs
 # natasha under the same setting. (With BLAS threads on, one process uses ~1.5 cores for ~10% speed.)
 BATCH = 32  # the CLI's default
+REPEAT = 2
 ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 BASELINE = r'''
@@ -105,26 +107,43 @@ def _ours(data: Path, db: str, workers: int) -> float:
     return json.loads(out)["seconds"]
 
 
+def _baseline(data: Path) -> float:
+    _, _, out = run_child([sys.executable, "-c", BASELINE, str(data)], env=ENV)
+    return json.loads(out)["seconds"]
+
+
+def _sqlite(data: Path, tmp: str, workers: int, attempt: int) -> float:
+    return _ours(data, f"sqlite:///{tmp}/extract{workers}-{attempt}.db", workers)
+
+
+def _postgres(data: Path, workers: int) -> float | None:
+    fresh = _pg_database()
+    if fresh is None:
+        return None
+    try:
+        return _ours(data, fresh[0], workers)
+    finally:
+        _drop_pg(fresh[1])
+
+
+def _best(measure: Callable[[int], float | None]) -> float | None:
+    """The best of REPEAT runs: this machine is shared, and a neighbour's burst only ever slows a run
+    down. Every figure, baseline and ours, is taken the same way."""
+    runs = [measure(i) for i in range(REPEAT)]
+    return None if None in runs else min(r for r in runs if r is not None)
+
+
 def run() -> list[Figure]:
     texts = corpus()
     size = sum(len(t.encode("utf-8")) for t in texts)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "texts.json"
         data.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-        _, _, out = run_child([sys.executable, "-c", BASELINE, str(data)], env=ENV)
-        base = json.loads(out)["seconds"]
+        base = _best(lambda _: _baseline(data))
         # what this machine allows: two raw natasha processes at once, each on the whole corpus
-        both = _parallel_baseline(data, 2)
-        results = {w: _ours(data, f"sqlite:///{tmp}/extract{w}.db", w) for w in (1, 2)}
-        pg: dict[int, float] = {}
-        for w in (1, 2):
-            fresh = _pg_database()
-            if fresh is None:
-                break
-            try:
-                pg[w] = _ours(data, fresh[0], w)
-            finally:
-                _drop_pg(fresh[1])
+        both = _best(lambda _: _parallel_baseline(data, 2))
+        results = {w: _best(lambda i, w=w: _sqlite(data, tmp, w, i)) for w in (1, 2)}
+        pg = {w: t for w in (1, 2) if (t := _best(lambda _, w=w: _postgres(data, w))) is not None}
     mb = size / 1e6
     raw, one, two = mb / base, mb / results[1], mb / results[2]
     return [

@@ -15,6 +15,7 @@ from bench.common import Figure, avtomon_cmd, run_child
 FEEDS = 500
 DELAY = 0.1
 CONCURRENCY = 16
+REPEAT = 2
 
 POLL = r'''
 import json, sys, time, resource
@@ -39,6 +40,13 @@ def write_feeds(path: Path, port: int) -> Path:
     return path
 
 
+def _ingest_twice(db: str, feeds: Path) -> tuple[float, float, int, int, str]:
+    """`avtomon ingest` into a fresh store, then again with --force: (seconds, seconds, MiB, MiB, output)."""
+    first, peak1, _ = run_child(avtomon_cmd("--db", db, "--feeds", str(feeds), "--quiet", "ingest"))
+    again, peak2, out = run_child(avtomon_cmd("--db", db, "--feeds", str(feeds), "--quiet", "ingest", "--force"))
+    return first, again, peak1, peak2, out
+
+
 def run() -> list[Figure]:
     server, port = feedserver.start(DELAY)
     fast, fast_port = feedserver.start(0.0)
@@ -53,13 +61,13 @@ def run() -> list[Figure]:
             # re-ingest: the whole `avtomon ingest` (poll + extract) twice on the same unchanged feeds, from a
             # server that answers at once, so the figure is our work and not the 100 ms waits
             fast_feeds = write_feeds(Path(tmp) / "fast.yaml", fast_port)
-            db2 = f"sqlite:///{tmp}/ingest.db"
-            ingest1, peak1, _ = run_child(avtomon_cmd("--db", db2, "--feeds", str(fast_feeds), "--quiet", "ingest"))
-            ingest2, peak2, out2 = run_child(avtomon_cmd("--db", db2, "--feeds", str(fast_feeds), "--quiet",
-                                                         "ingest", "--force"))
+            runs = [_ingest_twice(f"sqlite:///{tmp}/ingest{i}.db", fast_feeds) for i in range(REPEAT)]
     finally:
         server.terminate()
         fast.terminate()
+    # best of REPEAT for both the first ingest and the re-ingest (a shared machine only slows runs down)
+    ingest1, ingest2 = min(r[0] for r in runs), min(r[1] for r in runs)
+    peak1, peak2, out2 = max(r[2] for r in runs), max(r[3] for r in runs), runs[-1][4]
     ideal = FEEDS * DELAY / CONCURRENCY
     cpu_ms = again["cpu"] / FEEDS * 1000
     assert first["new"] == FEEDS * 10 and again["not_modified"] == FEEDS, (first, again)

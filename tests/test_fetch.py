@@ -2,6 +2,8 @@
 
 import asyncio
 import gzip
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -107,6 +109,32 @@ def test_gzip_is_decoded_and_bomb_is_capped(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/bomb").respond_with_data(bomb, headers={"Content-Encoding": "gzip"})
     res = fetch(FetchRequest("f", httpserver.url_for("/bomb")), FetchLimits(max_body_bytes=1_000_000))
     assert res.truncated and len(res.body) == 1_000_000
+
+
+@pytest.mark.parametrize(("answer", "message"), [(None, "closed the connection without an answer"),
+                                                  (b"HELLO THIS IS NOT HTTP\r\n\r\n", "not a valid HTTP answer")])
+def test_broken_servers_give_clear_errors(answer: bytes | None, message: str) -> None:
+    """A raw socket server: closes at once, or answers something that is not HTTP."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def serve() -> None:  # the same to every connection (a client may try again)
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.recv(1000)
+            if answer:
+                conn.sendall(answer)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    res = fetch(FetchRequest("f", f"http://127.0.0.1:{server.getsockname()[1]}/rss"))
+    server.close()
+    assert res.status == "error" and message in (res.error or ""), res.error
+    assert "\n" not in (res.error or "")
 
 
 def test_connection_refused_is_an_error() -> None:

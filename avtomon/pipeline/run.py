@@ -115,21 +115,28 @@ class Bookkeeper:
         self.pending: list[FetchResult] = []
 
     def add(self, result: FetchResult) -> FeedOutcome:
+        """Queue the answer for the next batch (no database work here) and say what it was."""
         self.pending.append(result)
-        if len(self.pending) >= BOOKKEEPING_BATCH:
-            self.flush()
         failed = result.status == "error"
         return FeedOutcome(result.feed, "error" if failed else result.status, result.http_status, 0, 0,
                            result.error)
 
+    @property
+    def full(self) -> bool:
+        return len(self.pending) >= BOOKKEEPING_BATCH
+
     def flush(self) -> None:
+        """Write the queued answers in one transaction; a failure is logged (they carried no articles)."""
         if not self.pending:
             return
         batch, self.pending = self.pending, []
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            rows = {f.name: f for f in session.scalars(select(Feed).where(Feed.name.in_([r.feed for r in batch])))}
-            for result in batch:
-                record_result(session, rows[result.feed], result, 0, 0, None, None, self.backoff_max)
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                rows = {f.name: f for f in session.scalars(select(Feed).where(Feed.name.in_([r.feed for r in batch])))}
+                for result in batch:
+                    record_result(session, rows[result.feed], result, 0, 0, None, None, self.backoff_max)
+        except Exception:
+            log.exception("recording the state of %d feeds that sent no entries failed", len(batch))
 
 
 def due_requests(engine: Engine, feeds: list[FeedConfig], force: bool) -> tuple[list[FetchRequest], list[str]]:
@@ -156,8 +163,8 @@ def poll(engine: Engine, config: FeedsConfig, force: bool = False, only: list[st
         config: the validated feeds.yaml.
         force: poll feeds waiting out a backoff or their interval too.
         only: restrict to these feed names.
-        on_progress: called after each feed with its outcome and the number of feeds to poll (from
-            the thread that stores, always the same one).
+        on_progress: called after each feed with its outcome and the number of feeds to poll, in the
+            calling thread.
 
     Returns:
         Per-feed outcomes; a failed feed never stops the others.
@@ -187,22 +194,27 @@ def poll(engine: Engine, config: FeedsConfig, force: bool = False, only: list[st
         loop = asyncio.get_running_loop()
         # Parsing and storing run in a thread of their own, so the event loop keeps the other requests
         # going meanwhile (they mostly wait on the network). One thread: one writer, writes in order.
+        # A 304 or an error only joins the bookkeeping batch, written by that thread every 100 feeds.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="avtomon-store") as store:
             try:
                 async for result in fetch_many(requests, limits, client):
-                    await loop.run_in_executor(store, handle, result, books)
+                    if result.status == "ok":
+                        report(await loop.run_in_executor(store, store_feed, result))
+                    else:
+                        report(books.add(result))
+                        if books.full:
+                            await loop.run_in_executor(store, books.flush)
             finally:
                 await loop.run_in_executor(store, books.flush)
 
-    def handle(result: FetchResult, books: Bookkeeper) -> None:
+    def store_feed(result: FetchResult) -> FeedOutcome:
         try:
-            if result.status != "ok":
-                outcome = books.add(result)
-            else:
-                outcome = _store_one(engine, result, config.settings.backoff_max, wants, horizon)
+            return _store_one(engine, result, config.settings.backoff_max, wants, horizon)
         except Exception as exc:  # a store error on one feed is reported, the others go on
             log.exception("storing feed %s failed", result.feed)
-            outcome = FeedOutcome(result.feed, "error", result.http_status, 0, 0, f"store failed: {exc}")
+            return FeedOutcome(result.feed, "error", result.http_status, 0, 0, f"store failed: {exc}")
+
+    def report(outcome: FeedOutcome) -> None:
         summary.outcomes.append(outcome)
         level = logging.WARNING if outcome.status == "error" else logging.INFO
         log.log(level, "feed %s: %s http=%s seen=%d new=%d%s", outcome.feed, outcome.status,
