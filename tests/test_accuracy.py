@@ -31,7 +31,7 @@ def test_f1_thresholds(report, field: str, threshold: float) -> None:  # type: i
     assert report.scores[field].f1 >= threshold, report.table()
 
 
-@pytest.mark.parametrize("name", ["holdout.jsonl", "unseen.jsonl", "fresh.jsonl"])
+@pytest.mark.parametrize("name", ["holdout.jsonl", "unseen.jsonl", "fresh.jsonl", "long.jsonl"])
 def test_f1_on_texts_written_after_tuning(name: str) -> None:
     later = evaluate(load_gold(Path(__file__).parent / "gold" / name))
     thresholds = {"companies": 0.9, "org_other": 0.8, "regions": 0.9, "categories": 0.9, "events": 0.8}

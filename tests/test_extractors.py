@@ -271,6 +271,8 @@ def test_model_names_and_descriptors_are_not_organisations(text: str, absent: st
         ("Chery в октябре нарастила экспорт автомобилей на 30%.", "sales", "chery"),
         ("ЛиАЗ передал Петербургу 100 новых электробусов.", "sales", "liaz"),
         ("Лидером сегмента остаётся Sitrak, за ним следуют КАМАЗ и Howo.", "sales", "kamaz"),
+        ("В прошлом году КАМАЗ реализовал около 35 тыс. грузовиков и сохранил лидерство на рынке, хотя его доля "
+         "снизилась из-за роста поставок китайских Sitrak и Shacman.", "sales", "sitrak"),
         ("Чаще всего покупали Toyota и Lada.", "sales", "toyota"),
         ("ЛиАЗ начнёт ставить российские батареи. Ранее батареи для машин закупались в Китае.", "localization",
          "liaz"),
@@ -321,6 +323,25 @@ def test_repeated_event_is_one_event_per_company_and_region() -> None:
                      "в Ярославле.")
     launches = [(e.company_key, e.region) for e in a.events if e.type == "launch"]
     assert sorted(launches) == [("kamaz", "RU-TA"), ("kamaz", "RU-YAR")]
+
+
+def test_contract_assembly_for_listed_brands_includes_the_assembler() -> None:
+    title = "Автотор подвёл итоги года"
+    a = analyze_text(compose(title, "Кроссоверы выпускаются по контрактам с BAIC, Kaiyi и Chery. В декабре завод "
+                                    "начал сварку и окраску кузовов для моделей Kaiyi, что позволило повысить "
+                                    "уровень локализации до 45%."), len(title))
+    found = {(e.type, e.company_key) for e in a.events}
+    assert {("partnership", "avtotor"), ("partnership", "baic"), ("partnership", "chery"),
+            ("launch", "avtotor"), ("localization", "avtotor")} <= found
+    assert ("localization", "kaiyi") not in found
+
+
+@pytest.mark.parametrize("text", [
+    "Инвестиции по контракту «Соллерса» составят 12 млрд рублей.",  # a СПИК is an investment
+    "Поставки КАМАЗа после ухода немецких партнёров стали нерегулярными.",  # partners who left
+])
+def test_not_a_partnership(text: str) -> None:
+    assert "partnership" not in {e.type for e in analyze_text(text).events}
 
 
 def test_deal_counts_the_new_owner() -> None:

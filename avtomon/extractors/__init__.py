@@ -7,5 +7,6 @@
 #    their place («МЧС России»), quoted names without descriptor, Евросоюз, declined abbreviations
 #    («ГАЗа»), unknown companies found again in the text, bridges not axles, former owners not actors,
 #    one event per (type, company, region) in a text, names declined after adjectives, more
-#    ranking and import-replacement triggers, unknown makers as relevance evidence.
+#    ranking and import-replacement triggers, unknown makers as relevance evidence, obliques in lists,
+#    the assembler as a party to contract assembly.
 EXTRACTOR_VERSION = "2"

@@ -25,7 +25,6 @@ HOLDER_WORDS = {"компания", "холдинг", "группа", "конц�
 QUOTES = {"«", "»", '"', "„", "“", "”"}
 # «соглашение с японской Isuzu», «детали для Lada»: a company after a preposition is not the one acting
 PREPOSITIONS = {"с", "со", "для", "у", "от", "к", "ко", "по", "о", "об", "при", "без", "против", "между"}
-ADJECTIVE_ENDINGS = ("ский", "цкий", "ный", "ной", "ний", "ой", "ый", "ий")
 FOLLOW_UP_SENTENCES = 2  # «Инвестиции составили 1,2 млрд рублей.» continues the sentence before
 
 
@@ -60,9 +59,8 @@ def _actor(parsed: Parsed, ti: int, pos: int, hit: EntityHit) -> Actor:
         for n, lem in enumerate(lemmas[:2])))
     holder = bool(prev) and lemmas[0] in HOLDER_WORDS and parsed.tokens[prev[0]].text.lower() != lemmas[0]
     owned = any(lem in OWNER_WORDS for lem in lemmas) or holder
-    # the word before the name, or before one adjective in front of it («с японской Isuzu»)
-    k = 1 if lemmas and lemmas[0].endswith(ADJECTIVE_ENDINGS) else 0
-    oblique = len(lemmas) > k and parsed.tokens[prev[k]].text.lower() in PREPOSITIONS
+    # a preposition one or two words before the name: «с японской Isuzu», «для моделей Kaiyi»
+    oblique = any(parsed.tokens[j].text.lower() in PREPOSITIONS for j in prev[:2])
     return Actor(pos, ti, hit, place, owned, oblique, former="бывший" in lemmas,
                  joined=bool(prev) and parsed.tokens[prev[0]].text == "и")
 
@@ -78,6 +76,12 @@ def _actors_by_sentence(parsed: Parsed, companies: list[EntityHit]) -> dict[int,
             out[parsed.tokens[ti].sent].append(_actor(parsed, ti, m.start, hit))
     for actors in out.values():
         actors.sort(key=lambda a: a.pos)
+        # a list after a preposition stays after it: «по контрактам с BAIC, Kaiyi и Chery»
+        for i in range(1, len(actors)):
+            between = parsed.tokens[actors[i - 1].token + 1 : actors[i].token]
+            if actors[i - 1].oblique and all(t.text in (",", "и", "«", "»") for t in between[-2:]) and (
+                    actors[i].token - actors[i - 1].token <= 4):
+                actors[i] = replace(actors[i], oblique=True)
     return out
 
 
@@ -130,7 +134,10 @@ def _single(actors: list[Actor], trigger_token: int, main: EntityHit | None) -> 
     actors = [a for a in actors if not a.former]
     before = [a for a in actors if a.token < trigger_token]
     free = [a for a in before if not a.place and not a.owned]
-    for pool in ([a for a in free if not a.oblique], free, [a for a in before if not a.owned], before):
+    acting = [a for a in free if not a.oblique]
+    if not acting and free and main:  # «завод начал сварку кузовов для моделей Kaiyi»: the article's plant
+        return main
+    for pool in (acting, free, [a for a in before if not a.owned], before):
         if pool:
             i = len(pool) - 1
             while i > 0 and pool[i].joined:  # «Соллерс» и Isuzu договорились о локализации → Соллерс
@@ -168,6 +175,8 @@ def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regi
         actors = actors_s.get(si, [])
         if trig.type in MULTI_COMPANY and actors:
             chosen: list[EntityHit | None] = list(_multi(actors, owners_too=trig.type == "deal"))
+            if trig.type == "partnership" and main and all(a.oblique for a in actors):
+                chosen.insert(0, main)  # «выпускаются по контрактам с BAIC и Chery»: the other party
         else:
             # a sentence naming no company («Инвестиции составили 1,2 млрд рублей.») goes on about
             # the company of an event just before it
