@@ -344,6 +344,19 @@ def test_not_a_partnership(text: str) -> None:
     assert "partnership" not in {e.type for e in analyze_text(text).events}
 
 
+def test_brands_named_as_goods_are_not_sellers() -> None:
+    a = analyze_text("Калининградский завод «Автотор» в прошлом году собрал 110 тыс. автомобилей, из них 60% — "
+                     "китайских марок Chery, Kaiyi и BAIC.")
+    assert {(e.type, e.company_key) for e in a.events if e.type == "sales"} == {("sales", "avtotor")}
+    ranking = analyze_text("Больше всего продано машин Zeekr, на втором месте Evolute, на третьем — Tesla.")
+    assert {"zeekr", "evolute", "tesla"} <= {e.company_key for e in ranking.events if e.type == "sales"}
+
+
+def test_a_plan_is_not_a_sales_figure() -> None:
+    a = analyze_text("Автотор приступил к выпуску фургонов. В первый год компания выпустит около 3 тыс. машин.")
+    assert "sales" not in {e.type for e in a.events}
+
+
 def test_deal_counts_the_new_owner() -> None:
     a = analyze_text("Бывший завод Ford Sollers в Елабуге перешёл под контроль компании «Соллерс», которая "
                      "выкупила долю американского партнёра.")

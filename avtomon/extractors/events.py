@@ -25,6 +25,8 @@ HOLDER_WORDS = {"компания", "холдинг", "группа", "конц�
 QUOTES = {"«", "»", '"', "„", "“", "”"}
 # «соглашение с японской Isuzu», «детали для Lada»: a company after a preposition is not the one acting
 PREPOSITIONS = {"с", "со", "для", "у", "от", "к", "ко", "по", "о", "об", "при", "без", "против", "между"}
+PRODUCT_WORDS = {"марка", "бренд", "модель", "автомобиль", "машина", "кроссовер", "седан", "внедорожник", "грузовик",
+                 "автобус", "электромобиль", "фургон", "пикап", "тягач"}
 FOLLOW_UP_SENTENCES = 2  # «Инвестиции составили 1,2 млрд рублей.» continues the sentence before
 
 
@@ -40,6 +42,7 @@ class Actor:
     oblique: bool  # «с японской Isuzu»: X follows a preposition, it is not the subject
     former: bool  # «бывший завод Volkswagen»: X owned the place once; a party to a deal, never the actor
     joined: bool  # «Соллерс и Isuzu»: X is the second of two companies joined by «и»
+    product: bool = False  # «95 тыс. кроссоверов Geely», «марок Chery»: X names what was made or sold
 
 
 def _previous_words(parsed: Parsed, i: int, n: int) -> list[int]:
@@ -62,7 +65,8 @@ def _actor(parsed: Parsed, ti: int, pos: int, hit: EntityHit) -> Actor:
     # a preposition one or two words before the name: «с японской Isuzu», «для моделей Kaiyi»
     oblique = any(parsed.tokens[j].text.lower() in PREPOSITIONS for j in prev[:2])
     return Actor(pos, ti, hit, place, owned, oblique, former="бывший" in lemmas,
-                 joined=bool(prev) and parsed.tokens[prev[0]].text == "и")
+                 joined=bool(prev) and parsed.tokens[prev[0]].text == "и",
+                 product=bool(prev) and lemmas[0] in PRODUCT_WORDS)
 
 
 def _actors_by_sentence(parsed: Parsed, companies: list[EntityHit]) -> dict[int, list[Actor]]:
@@ -76,12 +80,15 @@ def _actors_by_sentence(parsed: Parsed, companies: list[EntityHit]) -> dict[int,
             out[parsed.tokens[ti].sent].append(_actor(parsed, ti, m.start, hit))
     for actors in out.values():
         actors.sort(key=lambda a: a.pos)
-        # a list after a preposition stays after it: «по контрактам с BAIC, Kaiyi и Chery»
+        # a list keeps the role of its first name: «по контрактам с BAIC, Kaiyi и Chery», «марок Chery,
+        # Kaiyi и BAIC»
         for i in range(1, len(actors)):
             between = parsed.tokens[actors[i - 1].token + 1 : actors[i].token]
-            if actors[i - 1].oblique and all(t.text in (",", "и", "«", "»") for t in between[-2:]) and (
+            if all(t.text in (",", "и", "«", "»") for t in between[-2:]) and (
                     actors[i].token - actors[i - 1].token <= 4):
-                actors[i] = replace(actors[i], oblique=True)
+                first = actors[i - 1]
+                actors[i] = replace(actors[i], oblique=actors[i].oblique or first.oblique,
+                                    product=actors[i].product or first.product)
     return out
 
 
@@ -96,7 +103,17 @@ def _first_by_sentence(parsed: Parsed, hits: list[EntityHit]) -> dict[int, list[
     return {si: list(dict.fromkeys(k for _, k in sorted(v))) for si, v in found.items()}
 
 
+def _planned(word: str) -> bool:
+    """«выпустит», «рассчитывает выпустить»: a plan or a forecast, not a figure reported."""
+    from avtomon.extractors.nlp import get_nlp
+
+    parses = get_nlp().parses(word)
+    return bool(parses) and (parses[0].tag.POS == "INFN" or parses[0].tag.tense == "futr")
+
+
 def _trigger_ok(parsed: Parsed, trig: TriggerEntry, first: int, last: int) -> bool:
+    if trig.type == "sales" and _planned(parsed.tokens[first].text):
+        return False  # sales are statistics; launches and investments may well be announced ahead
     sent = parsed.tokens[first].sent
     lo, hi = max(0, first - BEFORE), min(len(parsed.tokens), last + AFTER)
     near = {f for t in parsed.tokens[lo:hi] if t.sent == sent for f in t.forms}
@@ -155,6 +172,11 @@ def _multi(actors: list[Actor], owners_too: bool = False) -> list[EntityHit]:
     deal the owner, new or former, is a party: «перешёл под контроль компании «Соллерс»»)."""
     chosen = [a for a in actors if (owners_too and a.former) or ((owners_too or not a.owned) and not a.place)]
     chosen = chosen or actors
+    # brands named as the goods after the company that made them («Автотор собрал 110 тыс. автомобилей,
+    # из них 60% — китайских марок Chery») are not parties; first in a ranking («продано машин Zeekr,
+    # на втором месте Evolute») they are
+    first_maker = min((a.token for a in chosen if not a.product), default=None)
+    chosen = [a for a in chosen if not (a.product and first_maker is not None and first_maker < a.token)] or chosen
     return list({a.hit.key: a.hit for a in chosen}.values())
 
 
