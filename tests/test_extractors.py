@@ -357,6 +357,15 @@ def test_a_plan_is_not_a_sales_figure() -> None:
     assert "sales" not in {e.type for e in a.events}
 
 
+def test_the_new_owner_is_the_buyer_of_the_deal_before() -> None:
+    title = "Mercedes-Benz продал завод в Подмосковье"
+    a = analyze_text(compose(title, "Немецкий концерн Mercedes-Benz завершил сделку по продаже своего завода в "
+                                    "Есипово группе «Автодом». Новый владелец планирует наладить на площадке выпуск "
+                                    "автомобилей китайских марок."), len(title))
+    launches = {e.company_key for e in a.events if e.type == "launch"}
+    assert launches == {"avtodom"}
+
+
 def test_deal_counts_the_new_owner() -> None:
     a = analyze_text("Бывший завод Ford Sollers в Елабуге перешёл под контроль компании «Соллерс», которая "
                      "выкупила долю американского партнёра.")

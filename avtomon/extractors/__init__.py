@@ -8,5 +8,6 @@
 #    («ГАЗа»), unknown companies found again in the text, bridges not axles, former owners not actors,
 #    one event per (type, company, region) in a text, names declined after adjectives, more
 #    ranking and import-replacement triggers, unknown makers as relevance evidence, obliques in lists,
-#    the assembler as a party to contract assembly, brands as goods not sellers, plans not sales.
+#    the assembler as a party to contract assembly, brands as goods not sellers, plans not sales,
+#    «новый владелец» as the buyer of the deal before.
 EXTRACTOR_VERSION = "2"

@@ -180,6 +180,27 @@ def _multi(actors: list[Actor], owners_too: bool = False) -> list[EntityHit]:
     return list({a.hit.key: a.hit for a in chosen}.values())
 
 
+SELLING = {"продать", "продажа"}
+BUYING = {"купить", "приобрести", "выкупить", "покупка", "выкуп"}
+NEW_OWNER = (("новый", "владелец"), ("новый", "собственник"), ("покупатель",))
+
+
+def _buyer(parsed: Parsed, si: int, parties: list[EntityHit]) -> EntityHit | None:
+    """Who bought, in a deal sentence naming two parties: «X продал завод группе Y» → Y, «X купил Y» → X."""
+    if len(parties) < 2:
+        return None
+    lemmas = {t.lemma for t in parsed.tokens if t.sent == si}
+    if lemmas & SELLING:
+        return parties[-1]
+    return parties[0] if lemmas & BUYING else None
+
+
+def _names_new_owner(parsed: Parsed, si: int) -> bool:
+    """«Новый владелец планирует…»: the sentence speaks of the buyer of a deal just before."""
+    lemmas = [t.lemma for t in parsed.tokens if t.sent == si]
+    return any(tuple(lemmas[i : i + len(p)]) == p for p in NEW_OWNER for i in range(len(lemmas)))
+
+
 def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regions: list[EntityHit],
                 categories: list[EntityHit], title_end: int = 0) -> list[EventHit]:
     """One event per (type, sentence, company)."""
@@ -189,6 +210,7 @@ def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regi
     seen: set[tuple[str, int, str | None]] = set()
     events: list[EventHit] = []
     last: tuple[int, EntityHit] | None = None  # (sentence, company) of the latest event with a company
+    bought: tuple[int, EntityHit] | None = None  # (sentence, buyer) of the latest deal
     for m in res.events.find_all(parsed.tokens):
         trig: TriggerEntry = m.payload
         if not _trigger_ok(parsed, trig, m.start, m.end):
@@ -199,6 +221,10 @@ def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regi
             chosen: list[EntityHit | None] = list(_multi(actors, owners_too=trig.type == "deal"))
             if trig.type == "partnership" and main and all(a.oblique for a in actors):
                 chosen.insert(0, main)  # «выпускаются по контрактам с BAIC и Chery»: the other party
+            if trig.type == "deal" and (buyer := _buyer(parsed, si, [c for c in chosen if c])):
+                bought = (si, buyer)
+        elif not actors and bought and 0 < si - bought[0] <= FOLLOW_UP_SENTENCES and _names_new_owner(parsed, si):
+            chosen = [bought[1]]
         else:
             # a sentence naming no company («Инвестиции составили 1,2 млрд рублей.») goes on about
             # the company of an event just before it
