@@ -125,6 +125,7 @@ def test_city_named_like_a_person_is_not_a_region() -> None:
         ("Завод выпускает блоки управления двигателем и кузовную электронику.", {"electronics"}),
         ("Завод ждёт поставки двигателей ЯМЗ и мостов.", {"transmissions"}),  # axles
         ("Холдинг приступил к производству электрических фургонов.", {"electric_vehicles", "lcv"}),
+        ("Локализуют выпуск тяговых электродвигателей и инверторов.", {"electric_motors", "electronics"}),
         ("Рынок лёгких коммерческих автомобилей вырос.", {"lcv"}),
     ],
 )
@@ -202,6 +203,13 @@ def test_organisation_names_in_the_nominative(text: str, name: str) -> None:
     assert name in {h.name for h in (*a.companies, *a.organizations)}
 
 
+def test_short_name_in_the_title_is_the_full_name_of_the_text() -> None:
+    title = "Театр оперы и балета представил премьеру сезона"
+    a = analyze_text(compose(title, "Новосибирский театр оперы и балета представил премьеру сезона."), len(title))
+    assert [o.name for o in a.organizations] == ["Новосибирский театр оперы и балета"]
+    assert len(a.organizations[0].mentions) == 2
+
+
 def test_production_words_inside_another_name_do_not_make_a_company() -> None:
     a = analyze_text("Ликинский автобусный завод выиграл контракт на поставку электробусов для оператора "
                      "«Мосгортранс».")
@@ -247,6 +255,7 @@ def test_organisation_mentions(text: str, mention: str, name: str | None) -> Non
         ("Группа компаний «Автодом» купила дилерский центр.", "Группа компаний"),
         ("Совет директоров Банка России сохранил ставку.", "Совет директоров"),
         ("Нижегородская компания «Авиатор» ввела в эксплуатацию линию.", "Нижегородская компания"),
+        ("Новосибирский театр оперы и балета представил балет «Спартак».", "Спартак"),  # a work, not a club
         ("Автосборочный завод в Калуге возобновил работу.", "Автосборочный завод"),
     ],
 )

@@ -176,13 +176,18 @@ PRODUCT_NOUNS = {"автомобиль", "автобус", "электробус
                  "версия", "поколение"}
 
 
+# a quoted name after one of these is a work or an event: «балет «Спартак»», «форум «Иннопром»»
+WORK_NOUNS = {"балет", "спектакль", "опера", "фильм", "сериал", "роман", "книга", "песня", "альбом", "выставка",
+              "фестиваль", "премия", "конкурс", "шоу"}
+
+
 def _model_name(parsed: Parsed, first: int) -> bool:
-    """True if the quoted name starting at token `first` follows a vehicle or model noun."""
+    """True if the quoted name starting at token `first` follows a vehicle, model or work noun."""
     i = first - 1
     if i < 1 or parsed.tokens[i].text not in QUOTES:
         return False
     before = parsed.tokens[i - 1]
-    return before.sent == parsed.tokens[first].sent and before.lemma in PRODUCT_NOUNS
+    return before.sent == parsed.tokens[first].sent and (before.lemma in PRODUCT_NOUNS or before.lemma in WORK_NOUNS)
 
 
 def _not_an_org(parsed: Parsed, start: int, end: int, res: Resources) -> bool:
@@ -318,11 +323,23 @@ def _from_ner(nlp: NLP, parsed: Parsed, res: Resources, found: _Found) -> dict[s
     return unknown
 
 
+def _merge_short_names(unknown: dict[str, tuple[str, list]]) -> dict[str, tuple[str, list]]:
+    """«Театр оперы и балета» in a title is the «Новосибирский театр оперы и балета» of the text: a
+    name that ends another, longer one of the same text is that organisation."""
+    merged = dict(unknown)
+    for key in sorted(unknown, key=len):
+        longer = [k for k in merged if k != key and len(k) > len(key) and k.endswith(" " + key)]
+        if len(longer) == 1 and key in merged:
+            _, spans = merged.pop(key)
+            merged[longer[0]][1].extend(spans)
+    return merged
+
+
 def _from_unknown(parsed: Parsed, unknown: dict[str, tuple[str, list]], found: _Found) -> None:
     """A name is a company if any place that writes it reads like one («Транспневматика» in a title
     with no cue, then «…откроет линию по выпуску…» where natasha missed it). Only a company takes in
     those other places: a spacecraft «Союз» tagged once must not make every «Союз» one."""
-    for key, (name, spans) in unknown.items():
+    for key, (name, spans) in _merge_short_names(unknown).items():
         more = _other_occurrences(parsed, name, found.claimed)
         kinds = [classify_org(parsed, a, b) for a, b in spans + more]
         entity, kind = next((k for k in kinds if k[0] == "company"), kinds[0])
