@@ -1,8 +1,11 @@
 """Events from trigger phrases in a sentence, attributed to a company of that sentence.
 
 Attribution prefers the company acting in the sentence: one named before the trigger, not one
-that only marks the place («на заводе Volkswagen») or the owner («входящий в Группу ГАЗ»). With no
-company in the sentence the event goes to the article's main company.
+that only marks the place («на заводе Volkswagen»), the owner («входящий в Группу ГАЗ»), a former
+owner («бывший завод Volkswagen») or stands after a preposition («соглашение с японской Isuzu»). With
+no company in the sentence the event goes to the article's main company, else to the company of an
+event just before («Инвестиции составили…»); «новый владелец» is the buyer of the deal just before.
+Agreements, deals and rankings name every party. A text reports each (type, company, region) once.
 """
 
 from __future__ import annotations
@@ -18,8 +21,7 @@ BEFORE, AFTER = 2, 4  # tokens around a trigger where its `with` / `without` wor
 MULTI_COMPANY = {"partnership", "deal", "sales"}  # every party of an agreement, sale or ranking
 PLACE_WORDS = {"завод", "площадка", "мощность", "предприятие", "территория", "конвейер", "производство", "база"}
 OWNER_WORDS = {"входить", "входящий", "принадлежать", "принадлежащий", "дочерний", "подразделение"}
-# «дилерский центр BMW»: the brand labels the place, it is not a party; «бывший завод Volkswagen»: the
-# former owner does not act
+# «дилерский центр BMW»: the brand labels the place, it is not a party
 LABEL_WORDS = {"центр", "салон", "автосалон", "шоурум"}
 HOLDER_WORDS = {"компания", "холдинг", "группа", "концерн", "корпорация", "госкорпорация", "структура"}
 QUOTES = {"«", "»", '"', "„", "“", "”"}
