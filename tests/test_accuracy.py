@@ -40,6 +40,15 @@ def test_f1_on_texts_written_after_tuning(name: str) -> None:
     assert later.relevance.accuracy == 1.0
 
 
+def test_untouched_set_kept_out_of_tuning() -> None:
+    """Written last and scored once; never tuned on (see tests/gold/build_untouched.py)."""
+    untouched = evaluate(load_gold(Path(__file__).parent / "gold" / "untouched.jsonl"))
+    for field in ("companies", "org_other", "regions", "categories"):
+        assert untouched.scores[field].f1 >= 0.9, (field, untouched.table())
+    assert untouched.scores["events"].f1 >= 0.7, untouched.table()
+    assert untouched.relevance.accuracy == 1.0
+
+
 def test_relevance_on_gold(report) -> None:  # type: ignore[no-untyped-def]
     assert report.relevance.accuracy >= 0.95
     assert report.relevance.fn == 0  # no auto-industry text marked irrelevant
