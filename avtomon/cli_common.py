@@ -44,6 +44,10 @@ class Context:
                 self._engine = open_store(self.db)
             except AvtomonError as exc:
                 raise click.ClickException(str(exc)) from None
+            # close the pool when the command ends (it matters when the CLI runs inside a longer process)
+            current = click.get_current_context(silent=True)
+            if current is not None:
+                current.find_root().call_on_close(self._engine.dispose)
         return self._engine
 
     def config(self):  # type: ignore[no-untyped-def]
