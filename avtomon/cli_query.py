@@ -212,21 +212,15 @@ def refetch(ctx: Context, **kw: Any) -> None:
     Example:
       avtomon refetch --source "Коммерсантъ Авто" --since 7d
     """
-    from sqlalchemy.orm import Session
-
     from avtomon.cli import ingest_lock
-    from avtomon.pipeline.filters import filtered_articles, resolve
+    from avtomon.pipeline.filters import matching_ids
     from avtomon.pipeline.fulltext import refetch as run_refetch
     from avtomon.pipeline.run import limits_for
 
     config = ctx.config()
-    f = make_filters(**kw)
     engine = ctx.engine()
     try:
-        with Session(engine) as s:
-            resolve(s, f)
-            stmt = filtered_articles(f)
-            ids = list(s.scalars(stmt.limit(f.limit) if f.limit else stmt))
+        ids = matching_ids(engine, make_filters(**kw))
     except AvtomonError as exc:
         raise click.UsageError(str(exc)) from None
     with ingest_lock(ctx):

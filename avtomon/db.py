@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "alembic"
 # The newest migration. Checked against the alembic_version table with one query, so the common case
@@ -39,6 +40,12 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 
 def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
+
+
+def chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """Slices of `items` small enough for an IN (...) list under SQLite's bound-parameter limit."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def conflict_insert(dialect: str) -> Callable[..., Any]:

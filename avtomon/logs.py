@@ -50,5 +50,5 @@ def setup_logging(level: int, log_file: str | None = None, fmt: str = "plain") -
         handler.setLevel(min(level, logging.INFO))  # the file keeps the per-feed lines even when stderr is quiet
         root.addHandler(handler)
     root.setLevel(min(level, logging.INFO) if log_file else level)
-    for noisy in ("httpx", "httpcore", "werkzeug", "alembic"):
+    for noisy in ("httpx", "httpcore", "aiohttp", "werkzeug", "alembic"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -23,8 +23,9 @@ def compose(title: str | None, text: str) -> str:
 
 def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0,
                    tags: tuple[str, ...] = ()) -> Analysis:
-    companies, organizations, claimed = find_organizations(nlp, parsed, res)
-    regions = find_regions(parsed, res, claimed)
+    places = res.regions.find(parsed.tokens)  # once: organisations («мэрия Москвы») and regions use them
+    companies, organizations, claimed = find_organizations(nlp, parsed, res, places)
+    regions = find_regions(parsed, res, claimed, places)
     categories = find_categories(parsed, res, claimed)
     persons = find_persons(nlp, parsed, claimed)
     events = find_events(parsed, res, companies, regions, categories, title_end)

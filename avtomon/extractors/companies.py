@@ -222,12 +222,10 @@ def _place_word(res: Resources, parsed: Parsed, i: int) -> bool:
 LOCAL_GOVERNMENT = {"мэрия", "правительство", "администрация"}
 
 
-def _local_governments(parsed: Parsed, res: Resources) -> list[tuple[int, int, str]]:
+def _local_governments(parsed: Parsed, places: list[Match]) -> list[tuple[int, int, str]]:
     """(start, end, nominative name) of a government word followed by a region or town."""
-    if not any(t.lemma in LOCAL_GOVERNMENT for t in parsed.tokens):
-        return []
     out = []
-    for m in res.regions.find(parsed.tokens):
+    for m in places:
         if m.start == 0 or m.payload.source == "adjective":
             continue
         head = parsed.tokens[m.start - 1]
@@ -350,9 +348,11 @@ def _from_unknown(parsed: Parsed, unknown: dict[str, tuple[str, list]], found: _
             found.add(entity, key, name, _mention(parsed, a, b), known=False, kind=kind)
 
 
-def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
+def find_organizations(nlp: NLP, parsed: Parsed, res: Resources, places: list[Match]
                        ) -> tuple[list[EntityHit], list[EntityHit], list[tuple[int, int]]]:
     """Companies and organisations with mentions, plus the character ranges they claimed.
+
+    `places` are the text's region gazetteer matches (found once per text, shared with find_regions).
 
     Returns:
         (companies, organizations, claimed ranges) — the ranges let persons and regions step aside.
@@ -360,7 +360,7 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources
     found = _Found()
     _from_gazetteers(nlp, parsed, res, found)
     _from_unknown(parsed, _from_ner(nlp, parsed, res, found), found)
-    for start, end, name in _local_governments(parsed, res):
+    for start, end, name in _local_governments(parsed, places):
         if found.free(start, end):
             found.add("organization", fold(name), name, Mention(start, end, parsed.text[start:end]), False,
                       "government")

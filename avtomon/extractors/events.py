@@ -187,11 +187,16 @@ BUYING = {"купить", "приобрести", "выкупить", "поку�
 NEW_OWNER = (("новый", "владелец"), ("новый", "собственник"), ("покупатель",))
 
 
+def _sentence_lemmas(parsed: Parsed, si: int) -> list[str]:
+    sentence = parsed.sentences[si]
+    return [parsed.tokens[i].lemma for i in parsed.token_range(sentence.start, sentence.end)]
+
+
 def _buyer(parsed: Parsed, si: int, parties: list[EntityHit]) -> EntityHit | None:
     """Who bought, in a deal sentence naming two parties: «X продал завод группе Y» → Y, «X купил Y» → X."""
     if len(parties) < 2:
         return None
-    lemmas = {t.lemma for t in parsed.tokens if t.sent == si}
+    lemmas = set(_sentence_lemmas(parsed, si))
     if lemmas & SELLING:
         return parties[-1]
     return parties[0] if lemmas & BUYING else None
@@ -199,13 +204,13 @@ def _buyer(parsed: Parsed, si: int, parties: list[EntityHit]) -> EntityHit | Non
 
 def _names_new_owner(parsed: Parsed, si: int) -> bool:
     """«Новый владелец планирует…»: the sentence speaks of the buyer of a deal just before."""
-    lemmas = [t.lemma for t in parsed.tokens if t.sent == si]
+    lemmas = _sentence_lemmas(parsed, si)
     return any(tuple(lemmas[i : i + len(p)]) == p for p in NEW_OWNER for i in range(len(lemmas)))
 
 
 def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regions: list[EntityHit],
                 categories: list[EntityHit], title_end: int = 0) -> list[EventHit]:
-    """One event per (type, sentence, company)."""
+    """Events in text order; each (type, company, region) once (see `merge_repeats`)."""
     actors_s = _actors_by_sentence(parsed, companies)
     regions_s, cats_s = _first_by_sentence(parsed, regions), _first_by_sentence(parsed, categories)
     main = main_company(companies, title_end, actors_s)
@@ -243,8 +248,7 @@ def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regi
                 last = (si, company)
             events.append(EventHit(trig.type, company.name if company else None, company.key if company else None,
                                    region, tuple(cats_s.get(si, ())), sentence.start, sentence.end, sentence.text))
-    events.sort(key=lambda e: e.start)
-    return merge_repeats(events)
+    return merge_repeats(events)  # triggers come in text order, so each group's first event is the earliest
 
 
 def merge_repeats(events: list[EventHit]) -> list[EventHit]:
@@ -259,19 +263,13 @@ def merge_repeats(events: list[EventHit]) -> list[EventHit]:
     out = []
     for group in groups.values():
         by_region: dict[str | None, EventHit] = {}
-        extra: dict[str | None, list[str]] = defaultdict(list)
-        has_region = any(e.region for e in group)
+        categories: dict[str | None, list[str]] = defaultdict(list)
+        first_region = next((e.region for e in group if e.region), None)
         for e in group:
-            region = e.region if e.region or not has_region else None
-            if region is None and has_region:  # fold into the first event with a region
-                region = next(x.region for x in group if x.region)
-            if region in by_region:
-                extra[region].extend(e.categories)
-            else:
-                by_region[region] = e
-                extra[region].extend(e.categories)
+            region = e.region or first_region  # a repeat without a region folds into the first with one
+            by_region.setdefault(region, e)
+            categories[region].extend(e.categories)
         for region, e in by_region.items():
-            cats = tuple(dict.fromkeys(extra[region]))
-            out.append(replace(e, region=region, categories=cats))
+            out.append(replace(e, region=region, categories=tuple(dict.fromkeys(categories[region]))))
     out.sort(key=lambda e: e.start)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from avtomon.extractors.gazetteer import Match
 from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, Mention
 from avtomon.extractors.resources import RegionEntry, Resources
@@ -32,15 +33,16 @@ def _names_a_street(parsed: Parsed, adjective: int) -> bool:
     return False
 
 
-def find_regions(parsed: Parsed, res: Resources, companies: list[tuple[int, int]]) -> list[EntityHit]:
-    """Regions with mentions.
+def find_regions(parsed: Parsed, res: Resources, companies: list[tuple[int, int]], places: list[Match]
+                 ) -> list[EntityHit]:
+    """Regions with mentions, from the text's region gazetteer matches `places`.
 
     A city named like a person (Королёв, Чехов, Владимир) is dropped where natasha sees a person;
     a weak name (Волжский) is dropped inside a company name (Волжский автомобильный завод).
     """
     persons = [(s.start, s.end) for s in parsed.ner if s.type == "PER"]
     hits: dict[str, EntityHit] = {}
-    for m in res.regions.find(parsed.tokens):
+    for m in places:
         entry: RegionEntry = m.payload
         span = (parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end)
         if (entry.source in ("city", "alias") or m.strict) and any(_overlaps(span, p) for p in persons):

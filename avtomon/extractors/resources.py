@@ -12,13 +12,14 @@ import yaml
 
 from avtomon.extractors.gazetteer import PhraseMatcher
 from avtomon.extractors.nlp import NLP, fold, get_nlp
+from avtomon.pipeline.config import SAFE_LOADER
 
 _LOCK = threading.Lock()
 
 
 def load_yaml(name: str) -> Any:
     text = resources.files("avtomon.extractors").joinpath("data", name).read_text("utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when present
+    return yaml.load(text, Loader=SAFE_LOADER)
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from avtomon.db import chunks
 from avtomon.models import Article
 from avtomon.pipeline.parse import EntryRecord
 
 MIN_HASH_TEXT = 200
-_CHUNK = 500  # keeps IN (...) lists under SQLite's parameter limit
-
-
-def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _known(session: Session, entries: Sequence[EntryRecord]) -> tuple[set[str], set[tuple[str, str]], set[str]]:
@@ -26,12 +21,12 @@ def _known(session: Session, entries: Sequence[EntryRecord]) -> tuple[set[str], 
     known_urls: set[str] = set()
     known_guids: set[tuple[str, str]] = set()
     known_hashes: set[str] = set()
-    for chunk in _chunks(urls):
+    for chunk in chunks(urls):
         known_urls.update(session.scalars(select(Article.url).where(Article.url.in_(chunk))))
-    for chunk in _chunks(guids):
+    for chunk in chunks(guids):
         rows = session.execute(select(Article.feed, Article.guid).where(tuple_(Article.feed, Article.guid).in_(chunk)))
         known_guids.update((f, g) for f, g in rows)
-    for chunk in _chunks(hashes):
+    for chunk in chunks(hashes):
         known_hashes.update(session.scalars(select(Article.content_hash).where(Article.content_hash.in_(chunk))))
     return known_urls, known_guids, known_hashes
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from avtomon.errors import AvtomonError
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.output import plain_value as _plain
 from avtomon.pipeline.filters import Filters, article_conditions, resolve
-from avtomon.pipeline.query import _entities_of, top_entities
+from avtomon.pipeline.query import entities_of, top_entities
 
 CHUNK = 1000
 XLSX_CELL_MAX = 32_000  # Excel refuses cells over 32 767 characters
@@ -59,7 +59,7 @@ def _article_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
             stmt = stmt.limit(f.limit)
         result = s.execute(stmt.execution_options(yield_per=CHUNK))
         for chunk in result.partitions(CHUNK):
-            entities = _entities_of(s, [r[0] for r in chunk])
+            entities = entities_of(s, [r[0] for r in chunk])
             events = _event_types(s, [r[0] for r in chunk])
             for aid, published, feed, title, url, relevance, source, text in chunk:
                 ent = entities.get(aid, {})
@@ -98,7 +98,7 @@ def _event_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
 
 
 def _entity_rows(engine: Engine, kind: str, f: Filters) -> Iterator[list[Any]]:
-    table = top_entities(engine, kind, Filters(**{**f.__dict__, "limit": 10**9}))
+    table = top_entities(engine, kind, replace(f, limit=10**9))  # every entity, not a top N
     yield from table.rows
 
 

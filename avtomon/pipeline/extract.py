@@ -20,7 +20,7 @@ from sqlalchemy import Engine, and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from avtomon import settings
-from avtomon.db import conflict_insert
+from avtomon.db import chunks, conflict_insert
 from avtomon.extractors import EXTRACTOR_VERSION
 from avtomon.extractors.records import Analysis, EntityHit
 from avtomon.models import Article, Entity, Event, Feed, Mention
@@ -67,8 +67,7 @@ def backlog(engine: Engine, reextract: bool = False) -> int:
 
 def _existing_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     ids: dict[tuple[str, str], int] = {}
-    for i in range(0, len(keys), 400):  # under SQLite's parameter limit
-        chunk = keys[i : i + 400]
+    for chunk in chunks(keys, 400):  # two parameters a key
         for eid, kind, key in session.execute(
             select(Entity.id, Entity.kind, Entity.key).where(tuple_(Entity.kind, Entity.key).in_(chunk))
         ):

@@ -122,7 +122,7 @@ def _moved_to(response: httpx.Response) -> str | None:
     return None
 
 
-async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+async def read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
     """Read the decoded body up to `cap` bytes; counting decoded bytes also stops gzip bombs."""
     chunks: list[bytes] = []
     size = 0
@@ -150,7 +150,7 @@ async def _fetch_http(client: httpx.AsyncClient, req: FetchRequest, limits: Fetc
                 result.retry_after = parse_retry_after(response.headers.get("retry-after"))
             result.error = f"HTTP {response.status_code} {response.reason_phrase}".strip()
             return result
-        result.body, result.truncated = await _read_capped(response, limits.max_body_bytes)
+        result.body, result.truncated = await read_capped(response, limits.max_body_bytes)
         result.status = "ok"
         result.final_url = _moved_to(response)
         result.etag = response.headers.get("etag")

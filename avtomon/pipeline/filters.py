@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Engine, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from avtomon.errors import AvtomonError
+from avtomon.extractors.nlp import fold
 from avtomon.models import Article, Entity, Event, Mention
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.I)
@@ -60,7 +61,7 @@ def _entity_ids(session: Session, kind: str, value: str) -> list[int]:
                                                                            Entity.name == value))).all()
     if rows:
         return list(rows)
-    low = value.lower().replace("ё", "е")
+    low = fold(value)
     rows = session.scalars(select(Entity.id).where(Entity.kind == kind, or_(
         func.lower(Entity.key) == low, func.lower(Entity.name) == low))).all()
     if rows:
@@ -134,7 +135,10 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
     return cond
 
 
-def filtered_articles(f: Filters) -> Select:  # type: ignore[type-arg]
-    """SELECT Article.id for the filters."""
-    return select(Article.id).where(and_(True, *article_conditions(f)))
+def matching_ids(engine: Engine, f: Filters) -> list[int]:
+    """Ids of the articles the filters choose (at most `f.limit`); unknown entity names raise FilterError."""
+    with Session(engine) as s:
+        resolve(s, f)
+        stmt = select(Article.id).where(and_(True, *article_conditions(f)))
+        return list(s.scalars(stmt.limit(f.limit) if f.limit else stmt))
 

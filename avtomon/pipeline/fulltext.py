@@ -21,11 +21,13 @@ import httpx
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from avtomon import settings
+from avtomon.db import chunks
 from avtomon.extractors.relevance import AUTO_TAGS
 from avtomon.models import Article
 from avtomon.pipeline.clean import clean_chars, normalize_space
 from avtomon.pipeline.config import FeedConfig
-from avtomon.pipeline.fetch import FetchLimits, FetchRequest, _read_capped, fetch_file
+from avtomon.pipeline.fetch import FetchLimits, FetchRequest, fetch_file, make_client, read_capped
 from avtomon.pipeline.parse import MAX_TEXT_CHARS, EntryRecord
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,6 @@ MIN_PAGE_TEXT = 200  # a page yielding less is a paywall stub or a gallery
 CUT_MARKERS = ("…", "...", "[…]", "[...]", "Читать далее", "читать далее", "Подробнее", "подробнее")
 CLEARLY_IRRELEVANT = 0.15  # quick relevance below this: no page is fetched
 PER_HOST = 2
-HOST_DELAY = 1.0  # seconds between two requests to one host
 
 
 def looks_cut(text: str) -> bool:
@@ -84,7 +85,7 @@ class Polite:
     """Per-host concurrency and pacing, and a robots.txt cache."""
 
     limits: FetchLimits
-    delay: float = HOST_DELAY
+    delay: float = settings.HOST_DELAY
     _sems: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     _next: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     _robots: dict[str, urllib.robotparser.RobotFileParser | None] = field(default_factory=dict)
@@ -120,7 +121,7 @@ class Polite:
                 if response.status_code >= 500:
                     parser.disallow_all = True
                     return parser
-                body, _ = await _read_capped(response, 512 * 1024)
+                body, _ = await read_capped(response, 512 * 1024)
         except httpx.HTTPError:
             parser.disallow_all = True
             return parser
@@ -146,7 +147,7 @@ async def fetch_page(client: httpx.AsyncClient, polite: Polite, article_id: int,
                 async with client.stream("GET", url, headers={"Accept": "text/html,*/*;q=0.5"}) as response:
                     if response.status_code >= 400:
                         return PageResult(article_id, "failed", error=f"HTTP {response.status_code}")
-                    body, _ = await _read_capped(response, polite.limits.max_body_bytes)
+                    body, _ = await read_capped(response, polite.limits.max_body_bytes)
         text = await asyncio.to_thread(page_text, body, title)
     except Exception as exc:  # a broken page never stops the others
         log.debug("page %s failed", url, exc_info=True)
@@ -186,7 +187,7 @@ def _apply(engine: Engine, result: PageResult, summary: PageSummary) -> None:
 
 
 async def fetch_pending_pages(engine: Engine, client: httpx.AsyncClient, limits: FetchLimits,
-                              delay: float = HOST_DELAY) -> PageSummary:
+                              delay: float = settings.HOST_DELAY) -> PageSummary:
     """Fetch pages of every article whose page_status is pending, one short transaction each."""
     with Session(engine) as s:
         rows = list(s.execute(select(Article.id, Article.url, Article.title)
@@ -209,20 +210,17 @@ async def fetch_pending_pages(engine: Engine, client: httpx.AsyncClient, limits:
 def mark_for_refetch(engine: Engine, ids: list[int]) -> int:
     """Queue pages of these articles again (`avtomon refetch`)."""
     with Session(engine) as s, s.begin():
-        for i in range(0, len(ids), 500):
-            s.execute(update(Article).where(Article.id.in_(ids[i : i + 500]), Article.url.is_not(None))
+        for chunk in chunks(ids):
+            s.execute(update(Article).where(Article.id.in_(chunk), Article.url.is_not(None))
                       .values(page_status="pending"))
     return len(ids)
 
 
-
-def refetch(engine: Engine, ids: list[int], limits: FetchLimits, delay: float = HOST_DELAY) -> PageSummary:
+def refetch(engine: Engine, ids: list[int], limits: FetchLimits, delay: float = settings.HOST_DELAY) -> PageSummary:
     """Fetch the pages of these articles again; updated articles go back to the extraction backlog."""
     mark_for_refetch(engine, ids)
 
     async def run() -> PageSummary:
-        from avtomon.pipeline.fetch import make_client
-
         client = make_client(limits)
         try:
             return await fetch_pending_pages(engine, client, limits, delay)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from avtomon.db import chunks
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.pipeline.filters import Filters, article_conditions, resolve
 
@@ -51,7 +52,7 @@ def events(engine: Engine, f: Filters) -> Table:
     company, region = aliased(Entity), aliased(Entity)
     with Session(engine) as s:
         resolve(s, f)
-        cond = article_conditions(Filters(**{**f.__dict__, "event": None}))
+        cond = article_conditions(replace(f, event=None))
         if f.event:
             cond.append(Event.type == f.event)
         if f.resolved.get("company"):
@@ -74,7 +75,7 @@ def articles(engine: Engine, f: Filters) -> Table:
         stmt = (select(Article.id, Article.published_at, Article.feed, Article.title, Article.url, Article.text)
                 .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc()).limit(f.limit or 50))
         found = list(s.execute(stmt))
-        entities = _entities_of(s, [r[0] for r in found])
+        entities = entities_of(s, [r[0] for r in found])
     rows = []
     for aid, published, feed, title, url, text in found:
         ent = entities.get(aid, {})
@@ -88,11 +89,12 @@ def _snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _entities_of(s: Session, ids: list[int]) -> dict[int, dict[str, list[str]]]:
+def entities_of(s: Session, ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """Article id → entity kind → names (companies, persons) or keys (regions, categories)."""
     out: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for i in range(0, len(ids), 500):
+    for chunk in chunks(ids):
         stmt = (select(Mention.article_id, Entity.kind, Entity.name, Entity.key).join(Entity)
-                .where(Mention.article_id.in_(ids[i : i + 500])).distinct())
+                .where(Mention.article_id.in_(chunk)).distinct())
         for aid, kind, name, key in s.execute(stmt):
             value = key if kind in ("region", "category") else name
             if value not in out[aid][kind]:
