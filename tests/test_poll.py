@@ -134,10 +134,14 @@ def test_permanent_redirect_updates_stored_url(db_url: str, httpserver: HTTPServ
     feeds = write_feeds(tmp_path / "feeds.yaml", [{"name": "moved", "url": httpserver.url_for("/old")}])
     assert run(db_url, feeds, "poll").exit_code == 0
     assert feed_row(db_url, "moved").url == httpserver.url_for("/new")
-    # editing feeds.yaml wins over the remembered redirect
-    feeds = write_feeds(tmp_path / "feeds.yaml", [{"name": "moved", "url": httpserver.url_for("/new")}])
+    # editing feeds.yaml wins over the remembered redirect, on the first run after the edit, even when
+    # the same edit changes the feed's tags
+    httpserver.expect_request("/other").respond_with_data(feed_bytes("rss10.rdf"))
+    feeds = write_feeds(tmp_path / "feeds.yaml", [{"name": "moved", "url": httpserver.url_for("/other"),
+                                                   "tags": ["auto"]}])
     run(db_url, feeds, "poll")
-    assert feed_row(db_url, "moved").url == httpserver.url_for("/new")
+    row = feed_row(db_url, "moved")
+    assert row.url == httpserver.url_for("/other") and row.tags == "auto"
 
 
 def test_dedup_across_feeds_guids_and_hashes(db_url: str, httpserver: HTTPServer, tmp_path: Path) -> None:

@@ -311,15 +311,15 @@ def extract_parallel(engine: Engine, workers: int, batch: int = settings.EXTRACT
         return extract(engine, batch=batch, reextract=reextract)
     url = engine.url.render_as_string(hide_password=False)
     total = ExtractSummary()
+    # before any model is loaded here, and inherited by forked and spawned workers alike
+    _single_threaded_blas()
     if "fork" in multiprocessing.get_all_start_methods():
         _preload_models()
         engine.dispose()  # no pooled connection may cross the fork
         ctx = multiprocessing.get_context("fork")
-        initializer = None
     else:
         ctx = multiprocessing.get_context("spawn")
-        initializer = _single_threaded_blas
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=initializer) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         for part in pool.map(_worker, [url] * workers, [batch] * workers, [reextract] * workers):
             total.articles += part.articles
             total.failed += part.failed

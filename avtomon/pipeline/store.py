@@ -26,13 +26,13 @@ def sync_feeds(session: Session, feeds: Sequence[FeedConfig]) -> dict[str, Feed]
             row = Feed(name=cfg.name, url=cfg.url, config_url=cfg.url, failures=0)
             session.add(row)
             rows[cfg.name] = row
-        tags = ",".join(cfg.tags) or None
-        if row.tags != tags:
-            row.tags = tags
         elif row.config_url != cfg.url:
             row.url, row.config_url = cfg.url, cfg.url
             row.etag = row.last_modified = row.next_poll_at = None
             row.failures = 0
+        tags = ",".join(cfg.tags) or None
+        if row.tags != tags:  # its own check: a tag edit must not hide a URL edit made at the same time
+            row.tags = tags
     session.flush()
     return rows
 
