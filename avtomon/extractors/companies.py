@@ -1,8 +1,10 @@
-"""Companies and other organisations: gazetteers first, natasha ORG spans for the rest.
+"""Companies and other organisations: gazetteers first, then names as the news writes them, then natasha.
 
-The gazetteer beats the NER type: natasha reads «Автотор» as a person in the reference article,
-and a place-named company («Урал») as a location. An ORG span outside the gazetteers becomes a
-company or an organisation by the words in and around it.
+The gazetteer beats the NER type: natasha reads «Автотор» as a person in the reference article, and
+a place-named company («Урал») as a location. A brand counts as its owner («продажи Lada» are
+АвтоВАЗ's) and a name that only stands for goods («Kia Rio», «автобусы ПАЗ») is not a company of the
+text. A name outside the gazetteer becomes a company or an organisation by its descriptor («завод
+«Х»», «банк «Х»») or the words around it; places, products and works are never organisations.
 """
 
 from __future__ import annotations
@@ -10,41 +12,54 @@ from __future__ import annotations
 import re
 
 from avtomon.extractors.gazetteer import Match
-from avtomon.extractors.nlp import NLP, NerSpan, Parsed, fold
-from avtomon.extractors.normalize import DESCRIPTORS, LEGAL_FORMS, QUOTES, nominative_org, quoted_name, strip_legal
+from avtomon.extractors.names import (
+    PLACE_TAILS,
+    PRODUCT_HEADS,
+    PlaceNames,
+    QuotedName,
+    bracket_alias,
+    generic_plant,
+    quoted_names,
+    toponym_shaped,
+)
+from avtomon.extractors.nlp import NLP, Parsed, fold
+from avtomon.extractors.normalize import nominative_org, quoted_name, strip_legal
+from avtomon.extractors.orgspans import (
+    after_descriptor,
+    clean_span,
+    extend_with_place,
+    local_governments,
+    mention,
+    not_an_org,
+)
 from avtomon.extractors.records import EntityHit, Mention
+from avtomon.extractors.relevance import evidence
 from avtomon.extractors.resources import OrgEntry, Resources
+from avtomon.extractors.roles import HOLDER_WORDS, Role, model_follows, previous_words, role_of, spread_over_lists
+from avtomon.extractors.unknown import Unknown, classify_unknowns
 
-COMPANY_CUES = {"завод", "автозавод", "автопроизводитель", "автоконцерн", "концерн", "производитель", "дилер",
-                "автодилер", "дистрибьютор", "автохолдинг", "автосборочный", "сборочный", "шинный", "моторный",
-                "автомобильный", "автокомпонент", "автобусный", "тракторный", "лизинговый", "поставщик",
-                "автоцентр", "автосалон", "электромобиль", "грузовик", "автомобиль", "машиностроительный",
-                "автопром", "марка", "бренд", "стартап", "японский", "китайский", "немецкий", "корейский",
-                "американский", "французский", "белорусский", "шведский", "итальянский", "чешский"}
-GOVERNMENT_CUES = {"министерство", "министр", "правительство", "администрация", "служба", "комитет", "департамент",
-                   "ведомство", "дума", "парламент", "суд", "прокуратура", "мэрия", "губернатор", "госкорпорация",
-                   "управление", "инспекция", "федеральный", "государственный", "совет", "палата", "полиция",
-                   "партия", "фракция", "армия", "войско", "мвд", "фсб", "мид"}
-MEDIA_CUES = {"газета", "издание", "телеканал", "журнал", "портал", "агентство", "радиостанция", "сми",
-              "информагентство", "аналитический"}
-FINANCE_CUES = {"банк", "фонд", "биржа", "страховой", "инвестиционный", "брокер", "кредитный", "финансовый",
-                "bank", "capital", "fund", "insurance", "exchange", "securities"}
 CONTEXT_TOKENS = 3
+AUTO_TEXT = 1.0  # relevance evidence above which an unknown name with no cue is taken for a company
 # «ФК «КАМАЗ»», «хоккейный клуб «Торпедо»»: a club named after a plant is not the plant
 SPORT_CUES = {"фк", "хк", "клуб", "футбольный", "хоккейный", "баскетбольный", "волейбольный", "команда",
               "болельщик", "игрок", "нападающий", "защитник", "вратарь"}
+# an investor or holding is a company of the text only where it owns, buys or sells a business
+OWNERSHIP = {"купить", "продать", "приобрести", "выкупить", "покупка", "продажа", "сделка", "доля", "акция",
+             "акционер", "владелец", "собственник", "принадлежать", "входить", "входящий", "дочерний", "дочка",
+             "портфельный", "контроль", "капитал", "инвестор", "вложить", "инвестировать", "совладелец",
+             "владеть", "пакет", "совместный", "отойти", "перейти", "банкротство", "структура"}
 
 
 def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def _inside_full_name(nlp: NLP, parsed: Parsed, mention: Mention) -> bool:
+def _inside_full_name(nlp: NLP, parsed: Parsed, m: Mention) -> bool:
     """«Эдуард Мишлен» is a person: a PER span that adds a first name to the match wins over the gazetteer."""
     for span in parsed.ner:
-        if span.type == "PER" and span.start <= mention.start and mention.end <= span.end and (
-                span.end - span.start > mention.end - mention.start):
-            rest = parsed.text[span.start : mention.start] + " " + parsed.text[mention.end : span.end]
+        if span.type == "PER" and span.start <= m.start and m.end <= span.end and (
+                span.end - span.start > m.end - m.start):
+            rest = parsed.text[span.start : m.start] + " " + parsed.text[m.end : span.end]
             if any("Name" in p.tag for w in rest.split() for p in nlp.parses(w)[:2]):
                 return True
     return False
@@ -56,217 +71,7 @@ def _sports_club(parsed: Parsed, first: int) -> bool:
     return any(t.lemma in SPORT_CUES for t in before)
 
 
-def gazetteer_hits(parsed: Parsed, res: Resources) -> list[tuple[Match, Mention]]:
-    """Company and organisation gazetteer matches with their character spans."""
-    out = []
-    for m in res.orgs.find(parsed.tokens):
-        start, end = parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end
-        out.append((m, Mention(start, end, parsed.text[start:end])))
-    return out
-
-
-# An unknown organisation followed in its sentence by words about making things is a company:
-# «Компания «Итэлма» открыла завод», «компания «Автоком» запустила линию литья бамперов».
-PRODUCTION_CUES = {"завод", "автозавод", "производство", "выпуск", "конвейер", "цех", "автопроизводитель",
-                   "автокомпонент", "комплектующий", "сборка", "литье", "штамповка", "автомобилестроение"}
-
-
-def classify_org(parsed: Parsed, start: int, end: int) -> tuple[str, str | None]:
-    """('company', None) or ('organization', kind) from cue words inside and just before the span,
-    else from production words after it in its sentence."""
-    idx = list(parsed.token_range(start, end))
-    if not idx:
-        return "organization", "other"
-    first = idx[0]
-    before = range(max(0, first - CONTEXT_TOKENS), first)
-    lemmas_inside = {parsed.tokens[i].lemma for i in idx}
-    lemmas_before = {parsed.tokens[i].lemma for i in before}
-    for lemmas in (lemmas_inside, lemmas_before):
-        if lemmas & GOVERNMENT_CUES:
-            return "organization", "government"
-        if lemmas & FINANCE_CUES:
-            return "organization", "finance"
-        if lemmas & MEDIA_CUES:
-            return "organization", "media"
-        if lemmas & COMPANY_CUES:
-            return "company", None
-    if _production_follows(parsed, idx[-1]):
-        return "company", None
-    return "organization", "other"
-
-
-def _production_follows(parsed: Parsed, last: int) -> bool:
-    """Production words after the name in its sentence, outside other organisations' names
-    («…для столичного оператора «Мосгортранс»» has «завод» only inside «Ликинский автобусный завод»)."""
-    sent = parsed.tokens[last].sent
-    names = [(s.start, s.end) for s in parsed.ner if s.type == "ORG"]
-    for token in parsed.tokens[last + 1 :]:
-        if token.sent != sent:
-            return False
-        if token.lemma in PRODUCTION_CUES and not any(a <= token.start < b for a, b in names):
-            return True
-    return False
-
-
-def _clean_span(parsed: Parsed, span: NerSpan) -> tuple[int, int]:
-    """Trim trailing punctuation and unbalanced quotes from a NER span (offsets stay exact).
-
-    Balanced quotes stay: «ГУП «Водоканал»» is how the name is written, and the name is normalised
-    separately for display.
-    """
-    start, end = span.start, span.end
-    text = parsed.text
-    while end > start and (text[end - 1] in ".,:;" or text[end - 1].isspace()):
-        end -= 1
-    inner = text[start:end]
-    if inner[:1] in QUOTES and sum(inner.count(q) for q in "«»\"") == 1:
-        start += 1
-    elif inner[-1:] in OPENING_QUOTES and sum(inner.count(q) for q in "«»\"") == 1:
-        end -= 1  # «Нижегородская компания «» cut before the name it introduces
-        while end > start and text[end - 1].isspace():
-            end -= 1
-    return start, end
-
-
-OPENING_QUOTES = {"«", '"', "„", "“"}
-
-
-def _quoted_core(parsed: Parsed, start: int, end: int) -> tuple[int, int]:
-    """«ОАО «ВымпелКом»», «концерн «Майкрософт»»: the mention is the name inside the quotes, as
-    written in running text; the descriptor and the legal form are not part of the name."""
-    idx = parsed.token_range(start, end)
-    if len(idx) < 3:
-        return start, end
-    first, quote, last = parsed.tokens[idx[0]], parsed.tokens[idx[1]], parsed.tokens[idx[-1]]
-    if ((first.lemma in DESCRIPTORS or first.text.lower() in LEGAL_FORMS) and quote.text in OPENING_QUOTES
-            and last.text in QUOTES and last.start > quote.end):
-        return quote.end, last.start
-    return start, end
-
-
-GOVERNMENT_HEADS = {"правительство", "администрация", "мэрия", "министерство", "губернатор", "департамент",
-                    "дума", "законодательный", "парламент", "совет", "минпромторг", "минэкономразвития", "комитет",
-                    "конгресс", "сенат", "палата", "суд", "прокуратура", "партия", "мчс", "мид", "минфин",
-                    "собрание", "обком", "служба", "ведомство"}
-
-
-def _extend_with_place(parsed: Parsed, start: int, end: int) -> int:
-    """«Правительство» + «Московской области», «МЧС» + «России» → one organisation: a public body's
-    name takes in the place right after it."""
-    inside = parsed.token_range(start, end)
-    # «Генеральная прокуратура» + «ОАЭ»: the body word need not come first
-    if not any(parsed.tokens[i].lemma in GOVERNMENT_HEADS for i in inside):
-        return end
-    for loc in parsed.ner:
-        if loc.type == "LOC" and 0 <= loc.start - end <= 1 and parsed.text[end : loc.start].strip() == "":
-            return loc.end
-    return end
-
-
-NOT_ORGS = {"сми", "мкс", "мы", "нам", "нас", "вы", "они", "рунет", "спик",
-            # a descriptor natasha cuts off the name it introduces: «Группа компаний «Автодом»»
-            "группа компания", "совет директор", "пресс-служба", "компания", "группа", "холдинг"}
-GENERIC_HEADS = {"рынок", "отрасль", "индустрия", "сегмент", "автопром"}
-
-
-# a quoted name right after one of these is a model: «автобусов «Вектор Next»», «поколения «Урал NEXT»»
-PRODUCT_NOUNS = {"автомобиль", "автобус", "электробус", "грузовик", "кроссовер", "электрокроссовер", "седан",
-                 "хэтчбек", "лифтбек", "внедорожник", "минивэн", "пикап", "фургон", "тягач", "самосвал",
-                 "электромобиль", "троллейбус", "трамвай", "трактор", "двигатель", "модель", "модификация",
-                 "версия", "поколение"}
-
-
-# a quoted name after one of these is a work or an event: «балет «Спартак»», «форум «Иннопром»»
-WORK_NOUNS = {"балет", "спектакль", "опера", "фильм", "сериал", "роман", "книга", "песня", "альбом", "выставка",
-              "фестиваль", "премия", "конкурс", "шоу"}
-
-
-def _model_name(parsed: Parsed, first: int) -> bool:
-    """True if the quoted name starting at token `first` follows a vehicle, model or work noun."""
-    i = first - 1
-    if i < 1 or parsed.tokens[i].text not in QUOTES:
-        return False
-    before = parsed.tokens[i - 1]
-    return before.sent == parsed.tokens[first].sent and (before.lemma in PRODUCT_NOUNS or before.lemma in WORK_NOUNS)
-
-
-def _not_an_org(parsed: Parsed, start: int, end: int, res: Resources) -> bool:
-    """natasha's usual slips: «СМИ», «Интернет», a pronoun, a model name in quotes, a descriptor
-    before the name it introduces («Нижегородская компания «Авиатор»»), or a common noun phrase
-    opening a sentence («Автомобильный рынок…», «Автосборочный завод в Калуге…»)."""
-    idx = parsed.token_range(start, end)
-    words = [parsed.tokens[i] for i in idx]
-    if not words:
-        return True
-    if _model_name(parsed, idx[0]):
-        return True
-    if " ".join(w.lemma for w in words if w.text not in QUOTES) in NOT_ORGS:
-        return True
-    after = parsed.tokens[idx[-1] + 1] if idx[-1] + 1 < len(parsed.tokens) else None
-    if words[-1].lemma in DESCRIPTORS and after is not None and after.text in OPENING_QUOTES:
-        return True
-    head = words[-1].lemma
-    generic = head in GENERIC_HEADS or (head in DESCRIPTORS and not _place_word(res, parsed, idx[0]))
-    return words[0].first_in_sentence and generic and not any(t.text[:1].isupper() for t in words[1:])
-
-
-def _place_word(res: Resources, parsed: Parsed, i: int) -> bool:
-    """«Ярославский», «Борский» (…завод) name a place; «Автосборочный», «Новый» (завод) do not.
-
-    Place adjectives end in -ский/-цкий, product and quality ones («шинный», «крупнейший») do not.
-    """
-    return parsed.tokens[i].lemma.endswith(("ский", "цкий")) or bool(res.regions.matches_at(parsed.tokens, i))
-
-
-# «мэрия Москвы», «администрации Тольятти»: written in lower case mid-sentence, natasha misses them
-LOCAL_GOVERNMENT = {"мэрия", "правительство", "администрация"}
-
-
-def _local_governments(parsed: Parsed, places: list[Match]) -> list[tuple[int, int, str]]:
-    """(start, end, nominative name) of a government word followed by a region or town."""
-    out = []
-    for m in places:
-        if m.start == 0 or m.payload.source == "adjective":
-            continue
-        head = parsed.tokens[m.start - 1]
-        if head.lemma in LOCAL_GOVERNMENT and head.sent == parsed.tokens[m.start].sent:
-            end = parsed.tokens[m.end - 1].end
-            out.append((head.start, end, f"{head.lemma.capitalize()} {parsed.text[parsed.tokens[m.start].start:end]}"))
-    return out
-
-
-def _after_descriptor(parsed: Parsed, start: int, end: int) -> bool:
-    """A name in quotes after «компания», «завод»… keeps its form: «компании «Икон Тайрс»» is «Икон
-    Тайрс», not «Иконы Тайрс» (while «уступил «Салавату Юлаеву»» declines)."""
-    if start < 2 or parsed.text[start - 1] not in OPENING_QUOTES or parsed.text[end : end + 1] not in QUOTES:
-        return False
-    i = parsed.start_index.get(start)
-    return i is not None and i >= 2 and parsed.tokens[i - 2].lemma in DESCRIPTORS
-
-
-def _mention(parsed: Parsed, start: int, end: int) -> Mention:
-    core = _quoted_core(parsed, start, end)
-    return Mention(core[0], core[1], parsed.text[core[0] : core[1]])
-
-
-def _other_occurrences(parsed: Parsed, name: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Where else the text writes a name natasha found once, outside other names, places and persons."""
-    if len(name) < 4 or not name[:1].isupper():
-        return []
-    busy = taken + [(s.start, s.end) for s in parsed.ner if s.type in ("LOC", "PER")]
-    out = []
-    for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", parsed.text):
-        if not any(_overlaps(m.start(), m.end(), a, b) for a, b in busy):
-            out.append((m.start(), m.end()))
-    return out
-
-
-def _gazetteer_entry(res: Resources, name: str) -> OrgEntry | None:
-    """A NER ORG span whose name is a gazetteer alias (seen where a strict alias could not match)."""
-    return res.alias_index.get(fold(strip_legal(name)))
-
-
-class _Found:
+class Found:
     """Companies and organisations found so far, and the character ranges they claim."""
 
     def __init__(self) -> None:
@@ -276,76 +81,279 @@ class _Found:
     def free(self, start: int, end: int) -> bool:
         return not any(_overlaps(start, end, a, b) for a, b in self.claimed)
 
-    def add(self, entity: str, key: str, name: str, mention: Mention, known: bool, kind: str | None) -> None:
-        hit = self.by_key.setdefault((entity, key), EntityHit(entity, key, name, known=known, org_kind=kind))
-        hit.mentions.append(mention)
+    def add(self, entity: str, key: str, name: str, m: Mention, known: bool, kind: str | None,
+            company_kind: str | None = None, parent: str | None = None) -> EntityHit:
+        hit = self.by_key.setdefault((entity, key), EntityHit(entity, key, name, known=known, org_kind=kind,
+                                                              company_kind=company_kind, parent=parent))
+        if all(x.start != m.start for x in hit.mentions):
+            hit.mentions.append(m)
+        self.claimed.append((m.start, m.end))
+        return hit
 
-    def add_entry(self, entry: OrgEntry, mention: Mention) -> None:
+    def add_entry(self, entry: OrgEntry, m: Mention) -> EntityHit:
         """A gazetteer entry: known."""
-        self.add(entry.entity, entry.key, entry.name, mention, True,
-                 entry.kind if entry.entity == "organization" else None)
+        if entry.entity == "organization":
+            return self.add("organization", entry.key, entry.name, m, True, entry.kind)
+        return self.add("company", entry.key, entry.name, m, True, None, entry.kind, entry.parent)
 
 
-def _from_gazetteers(nlp: NLP, parsed: Parsed, res: Resources, found: _Found) -> None:
-    hits = [h for h in gazetteer_hits(parsed, res) if not _inside_full_name(nlp, parsed, h[1])]
+def _inside_non_org(quoted: list[QuotedName], m: Mention) -> bool:
+    """A gazetteer name quoted after a product, work or place word: «грузовик «Урал»», «форум «Иннопром»»."""
+    return any(q.cls in ("product", "work", "place") and q.start <= m.start and m.end <= q.end for q in quoted)
+
+
+def _work_before(parsed: Parsed, first: int) -> bool:
+    """«на выставке COMTRANS», «форум «Транспорт Сибири»»: an event, not the organisation it is named after."""
+    from avtomon.extractors.names import WORK_HEADS
+
+    j = first - 1
+    while j >= 0 and parsed.tokens[j].text in ("«", "„", "“"):
+        j -= 1
+    return j >= 0 and parsed.tokens[j].sent == parsed.tokens[first].sent and parsed.tokens[j].lemma in WORK_HEADS
+
+
+LOCATIVE = {"в", "во", "на", "территория", "из"}
+
+
+def _used_as_place(parsed: Parsed, first: int) -> bool:
+    """«в Кремле», «на территории ОЭЗ «Алабуга»»: a name that is also a place, used as a place."""
+    j = first - 1
+    while j >= 0 and parsed.tokens[j].text in ("«", "„", "“"):
+        j -= 1
+    window = [parsed.tokens[k].lemma for k in range(max(0, j - 3), j + 1) if parsed.tokens[k].sent ==
+              parsed.tokens[first].sent]
+    return bool(window) and (window[-1] in LOCATIVE or "территория" in window)
+
+
+def _inside_longer_quote(quoted: list[QuotedName], m: Mention) -> bool:
+    """«Вести Ульяновск»: the gazetteer's «Вести» is only part of the quoted name."""
+    return any(q.start <= m.start and m.end <= q.end and (q.end - q.start) > (m.end - m.start) + 2
+               and q.cls not in ("product", "work", "place") for q in quoted)
+
+
+def _with_region(parsed: Parsed, res: Resources, entry: OrgEntry, m: Match, regions: list[Match]) -> str | None:
+    """«Фонд развития промышленности» + «Челябинской области»: a public body of a region is an
+    organisation of its own; returns the region's words as written, or None."""
+    if entry.entity != "organization" or entry.kind not in ("government", "finance"):
+        return None
+    for r in regions:
+        if r.start == m.end and r.payload.source in ("name", "alias") and parsed.tokens[r.start].sent == \
+                parsed.tokens[m.start].sent:
+            return parsed.text[parsed.tokens[r.start].start : parsed.tokens[r.end - 1].end]
+    return None
+
+
+SUFFIX_WORDS = {"мотор", "моторс", "motor", "motors", "мануфактуринг", "мануфэкчуринг", "мэнуфэкчуринг",
+                "manufacturing", "груп", "групп", "group", "рус", "rus", "russia", "россия", "снг", "cis", "трейдинг",
+                "trading", "тракс", "trucks", "сервис", "service"}
+FINAL_SUFFIX = {"рус", "rus", "russia", "россия", "снг", "cis"}
+
+
+def _subsidiary(parsed: Parsed, m: Match) -> int | None:
+    """«Volkswagen Group Rus», «Хендэ Мотор Мануфактуринг Рус»: a maker's name with the words of a
+    Russian subsidiary after it; returns the token index where that name ends."""
+    j, last = m.end, None
+    while j < len(parsed.tokens) and parsed.tokens[j].sent == parsed.tokens[m.start].sent and j - m.end < 4:
+        word = fold(parsed.tokens[j].text)
+        if word not in SUFFIX_WORDS:
+            break
+        j += 1
+        if word in FINAL_SUFFIX:
+            last = j
+    return last
+
+
+def _from_gazetteers(nlp: NLP, parsed: Parsed, res: Resources, found: Found, quoted: list[QuotedName],
+                     regions: list[Match], unknown: Unknown) -> None:
+    hits = []
+    for m in res.orgs.find(parsed.tokens):
+        start, end = parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end
+        mm = Mention(start, end, parsed.text[start:end])
+        if _inside_longer_quote(quoted, mm):
+            continue
+        if (_inside_full_name(nlp, parsed, mm) or _inside_non_org(quoted, mm) or _work_before(parsed, m.start)
+                or (m.payload.place and _used_as_place(parsed, m.start))):
+            found.claimed.append((start, end))
+            continue
+        hits.append((m, mm))
     # one sense per text: if «КАМАЗ» is a football club once, the bare «КАМАЗ» in the title is too
     clubs = {m.payload.key for m, _ in hits if m.payload.entity == "company" and _sports_club(parsed, m.start)}
-    for match, mention in hits:
-        entry: OrgEntry = match.payload
-        if entry.entity == "company" and entry.key in clubs:
-            # the club bears the brand, not the plant's full name: «Автозавод «Урал»» → «Урал»
-            club = quoted_name(nlp, entry.name) or entry.name
-            entry = OrgEntry("organization", f"club-{entry.key}", club, "other", ())
-        found.add_entry(entry, mention)
-        found.claimed.append((mention.start, mention.end))
-
-
-def _from_ner(nlp: NLP, parsed: Parsed, res: Resources, found: _Found) -> dict[str, tuple[str, list]]:
-    """natasha's ORG spans: gazetteer aliases written another way are added; the rest come back by name."""
-    unknown: dict[str, tuple[str, list[tuple[int, int]]]] = {}
-    for span in parsed.ner:
-        if span.type != "ORG" or not found.free(span.start, span.end):
+    for match, mm in hits:
+        entry: OrgEntry = res.resolve_brand(match.payload)
+        sub = _subsidiary(parsed, match) if entry.entity == "company" else None
+        if sub is not None:
+            end = parsed.tokens[sub - 1].end
+            name = parsed.text[mm.start : end]
+            unknown.add(name, Mention(mm.start, end, name), "company")
+            found.claimed.append((mm.start, end))
             continue
-        start, end = _clean_span(parsed, span)
-        end = _extend_with_place(parsed, start, end)
+        if match.payload.entity == "company" and match.payload.key in clubs:
+            # the club bears the brand as the text writes it, not the plant's name: «ХК «Лада»», «ФК «Урал»»
+            club = quoted_name(nlp, match.payload.name) or nominative_org(nlp, mm.text.strip("«»"))
+            found.add("organization", f"club-{match.payload.key}", club, mm, True, "other")
+            continue
+        place = _with_region(parsed, res, entry, match, regions)
+        if place:
+            full = parsed.text[mm.start : parsed.text.index(place, mm.end) + len(place)]
+            name = f"{entry.name} {place}"
+            found.add("organization", fold(name), name, Mention(mm.start, mm.start + len(full), full), False,
+                      entry.kind)
+            continue
+        found.add_entry(entry, mm)
+
+
+def _from_quoted(nlp: NLP, parsed: Parsed, res: Resources, found: Found, quoted: list[QuotedName],
+                 unknown: Unknown, places: PlaceNames) -> None:
+    """Names in quotes after a descriptor; product, work and place names are claimed and dropped."""
+    for q in quoted:
+        if not found.free(q.start, q.end):
+            continue
+        if q.cls in ("product", "work", "place") or places.has(q.text):
+            found.claimed.append((q.start, q.end))
+            continue
+        if q.cls == "none":
+            continue  # no descriptor: natasha decides whether it is an organisation at all
+        entry = res.alias_index.get(fold(strip_legal(q.text)))
+        m = Mention(q.start, q.end, q.text)
+        if entry is not None:
+            found.add_entry(res.resolve_brand(entry), m)
+            continue
+        found.claimed.append((q.start, q.end))
+        unknown.add(q.text, m, q.cls)
+        alias = bracket_alias(parsed.text, q.end + 1)
+        if alias:
+            unknown.alias(q.text, Mention(alias[0], alias[1], parsed.text[alias[0] : alias[1]]))
+            found.claimed.append(alias)
+
+
+def _region_name(parsed: Parsed, places: list[Match], start: int, end: int) -> bool:
+    """An ORG span that is exactly a town or region of the gazetteer («Шушары», «Калуга»)."""
+    return any(parsed.tokens[m.start].start == start and parsed.tokens[m.end - 1].end == end for m in places)
+
+
+_MODEL_NAME = re.compile(r"^[A-ZА-ЯЁ][\w]*-\d[\w-]*$")  # «КАМАЗ-43118», «ЛиАЗ-6274»: a model
+_EVENT_NAME = re.compile(r"(show|expo|forum|форум|выставк\w*|фестивал\w*|конференци\w*|шоу)$", re.I)
+_PREPOSITION_INSIDE = re.compile(r"\s(из|в|на|для|от|с|по)\s")
+
+
+def _not_a_name(nlp: NLP, parsed: Parsed, res: Resources, start: int, end: int, name: str) -> bool:
+    """Model names, places, venues, and descriptions such as «Фонд из ОАЭ» or «Калужский завод»."""
+    surface = parsed.text[start:end].strip("«»\" ")
+    if surface in res.models or name in res.models or surface.split()[0] in res.models:
+        return True
+    if any(w in res.models for w in surface.split()[1:]) or _EVENT_NAME.search(surface):
+        return True  # «Лады Искра», «Moscow Auto Show»
+    if _MODEL_NAME.match(surface) or PLACE_TAILS.search(surface) or _PREPOSITION_INSIDE.search(f" {name} "):
+        return True
+    idx = parsed.token_range(start, end)
+    words = [parsed.tokens[i] for i in idx if parsed.tokens[i].text not in ("«", "»")]
+    if generic_plant([w.text for w in words], [w.lemma for w in words]):
+        return True
+    j = idx[0] - 1 if len(idx) else -1
+    while j >= 0 and parsed.tokens[j].text in ("«", "„", "“"):
+        j -= 1
+    # «под тикером LEAS», «двигатели Gamma»: a name right after a product word is a product
+    return j >= 0 and parsed.tokens[j].sent == parsed.tokens[idx[0]].sent and parsed.tokens[j].lemma in (
+        PRODUCT_HEADS | {"тикер", "код", "индекс", "хештег"})
+
+
+def _widen_to_quote(quoted: list[QuotedName], start: int, end: int) -> tuple[int, int]:
+    """A NER span inside a quoted name without descriptor takes the whole name: «Вести Ульяновск»."""
+    for q in quoted:
+        if q.cls in ("none", "legal") and q.start <= start < q.end and end <= q.end + 1:
+            return q.start, q.end
+    return start, end
+
+
+def _from_ner(nlp: NLP, parsed: Parsed, res: Resources, found: Found, unknown: Unknown, places: PlaceNames,
+              regions: list[Match], quoted: list[QuotedName]) -> None:
+    """natasha's ORG spans: gazetteer aliases written another way are added; the rest are unknown names."""
+    for span in parsed.ner:
+        if span.type != "ORG":
+            continue
+        start, end = clean_span(parsed.text, span.start, span.end)
+        start, end = _widen_to_quote(quoted, start, end)
+        if end <= start or not found.free(start, end):
+            continue
+        abbr = None
+        m = re.search(r"\s*\(([^()]{2,12})\)$", parsed.text[start:end])
+        if m:  # «Завод аккумуляторных батарей (ЗАКБ)»: the bracket is an alias
+            abbr = (start + m.start(1), start + m.end(1))
+            end = start + m.start()
+        end = extend_with_place(parsed, start, end)
         surface = parsed.text[start:end]
-        name = surface if _after_descriptor(parsed, start, end) else nominative_org(nlp, surface)
-        if not strip_legal(name) or len(name) < 2 or _not_an_org(parsed, start, end, res):
+        if not_an_org(parsed, start, end, res) or _region_name(parsed, regions, start, end):
+            continue
+        if places.has(surface) or toponym_shaped(parsed, start, end):
+            continue
+        name = surface if after_descriptor(parsed, start, end) else nominative_org(nlp, surface)
+        if not strip_legal(name) or len(name) < 2 or _not_a_name(nlp, parsed, res, start, end, name):
+            continue
+        entry = res.alias_index.get(fold(strip_legal(name))) or res.alias_index.get(fold(strip_legal(surface)))
+        if entry is not None:
+            found.add_entry(res.resolve_brand(entry), mention(parsed, start, end))
             continue
         found.claimed.append((start, end))
-        entry = _gazetteer_entry(res, name) or _gazetteer_entry(res, surface)
-        if entry is None:
-            unknown.setdefault(fold(strip_legal(name)), (name, []))[1].append((start, end))
-        else:
-            found.add_entry(entry, _mention(parsed, start, end))
-    return unknown
+        unknown.add(name, mention(parsed, start, end), None)
+        if abbr:
+            unknown.alias(name, Mention(abbr[0], abbr[1], parsed.text[abbr[0] : abbr[1]]))
 
 
-def _merge_short_names(unknown: dict[str, tuple[str, list]]) -> dict[str, tuple[str, list]]:
-    """«Театр оперы и балета» in a title is the «Новосибирский театр оперы и балета» of the text: a
-    name that ends another, longer one of the same text is that organisation."""
-    merged = dict(unknown)
-    for key in sorted(unknown, key=len):
-        longer = [k for k in merged if k != key and len(k) > len(key) and k.endswith(" " + key)]
-        if len(longer) == 1 and key in merged:
-            _, spans = merged.pop(key)
-            merged[longer[0]][1].extend(spans)
-    return merged
+def _owner_after_name(parsed: Parsed, m: Mention) -> bool:
+    i = parsed.start_index.get(m.start)
+    if i is None:
+        return False
+    prev = previous_words(parsed, i, 2)
+    return len(prev) == 2 and parsed.tokens[prev[0]].lemma in HOLDER_WORDS and parsed.tokens[prev[0]].text.lower() \
+        != parsed.tokens[prev[0]].lemma and parsed.tokens[prev[1]].text[:1].isupper()
 
 
-def _from_unknown(parsed: Parsed, unknown: dict[str, tuple[str, list]], found: _Found) -> None:
-    """A name is a company if any place that writes it reads like one («Транспневматика» in a title
-    with no cue, then «…откроет линию по выпуску…» where natasha missed it). Only a company takes in
-    those other places: a spacecraft «Союз» tagged once must not make every «Союз» one."""
-    for key, (name, spans) in _merge_short_names(unknown).items():
-        more = _other_occurrences(parsed, name, found.claimed)
-        kinds = [classify_org(parsed, a, b) for a, b in spans + more]
-        entity, kind = next((k for k in kinds if k[0] == "company"), kinds[0])
-        if entity == "company":
-            found.claimed.extend(more)
-            spans = sorted(spans + more)
-        for a, b in spans:
-            found.add(entity, key, name, _mention(parsed, a, b), known=False, kind=kind)
+def _investors(parsed: Parsed, found: Found) -> None:
+    """A holding or investor is a company only where it owns, buys or sells an auto business; elsewhere
+    («структуры «Ростеха»» behind a road-toll operator) it is another organisation."""
+    auto = [h for (e, _), h in found.by_key.items() if e == "company" and h.company_kind != "investor"]
+    for (entity, key), hit in list(found.by_key.items()):
+        if entity != "company" or hit.company_kind != "investor":
+            continue
+        sentences = {parsed.tokens[parsed.start_index[m.start]].sent for m in hit.mentions
+                     if m.start in parsed.start_index}
+        owning = any(not OWNERSHIP.isdisjoint(parsed.tokens[i].forms) for si in sentences
+                     for i in parsed.token_range(parsed.sentences[si].start, parsed.sentences[si].end))
+        # «завод «Нижнекамскшина» компании «Татнефть»»: the owner in the genitive after another name
+        owning = owning or any(_owner_after_name(parsed, m) for m in hit.mentions)
+        if owning and auto:
+            continue
+        del found.by_key[(entity, key)]
+        org = EntityHit("organization", key, hit.name, hit.mentions, True, "finance" if "фонд" in fold(hit.name)
+                        else "other")
+        found.by_key[("organization", key)] = org
+
+
+def _right_after(parsed: Parsed, ends: set[int], first: int) -> bool:
+    """«Hyundai Solaris»: the name stands right after another company name in the same sentence."""
+    return first - 1 in ends and parsed.tokens[first - 1].sent == parsed.tokens[first].sent
+
+
+def _drop_goods(parsed: Parsed, res: Resources, found: Found) -> None:
+    """A company named only as goods («Kia Rio», «автобусы ПАЗ», «под маркой «Москвич»») is not one of the
+    text; nor an aircraft maker named only in «Boeing 737»."""
+    spans: list[tuple[int, int, tuple[str, str], bool]] = []
+    for ident, hit in found.by_key.items():
+        if ident[0] == "organization" and hit.org_kind != "other":
+            continue
+        for m in hit.mentions:
+            idx = parsed.token_range(m.start, m.end)
+            if len(idx):
+                spans.append((idx[0], idx[-1], ident, hit.known))
+    spans.sort()
+    ends = {b for _, b, ident, _ in spans if ident[0] == "company"}
+    roles = [role_of(parsed, a, b, res.models, known, after_name=_right_after(parsed, ends, a))
+             if ident[0] == "company"
+             else Role(goods=model_follows(parsed, b, res.models)) for a, b, ident, known in spans]
+    roles = spread_over_lists(parsed, [(a, b) for a, b, _, _ in spans], roles, res.models)
+    acting = {ident for (_, _, ident, _), role in zip(spans, roles, strict=True) if not role.goods}
+    for ident in {i for _, _, i, _ in spans} - acting:
+        del found.by_key[ident]
 
 
 def find_organizations(nlp: NLP, parsed: Parsed, res: Resources, places: list[Match]
@@ -357,14 +365,21 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources, places: list[Ma
     Returns:
         (companies, organizations, claimed ranges) — the ranges let persons and regions step aside.
     """
-    found = _Found()
-    _from_gazetteers(nlp, parsed, res, found)
-    _from_unknown(parsed, _from_ner(nlp, parsed, res, found), found)
-    for start, end, name in _local_governments(parsed, places):
+    found = Found()
+    unknown = Unknown()
+    quoted = quoted_names(nlp, parsed)
+    place_names = PlaceNames(parsed, quoted)
+    _from_gazetteers(nlp, parsed, res, found, quoted, places, unknown)
+    _from_quoted(nlp, parsed, res, found, quoted, unknown, place_names)
+    _from_ner(nlp, parsed, res, found, unknown, place_names, places, quoted)
+    known = sum(1 for (e, _), h in found.by_key.items() if e == "company" and h.company_kind != "investor")
+    classify_unknowns(nlp, parsed, unknown, found, evidence(parsed.tokens, known, 0) >= AUTO_TEXT)
+    for start, end, name in local_governments(parsed, places):
         if found.free(start, end):
             found.add("organization", fold(name), name, Mention(start, end, parsed.text[start:end]), False,
                       "government")
-            found.claimed.append((start, end))
+    _investors(parsed, found)
+    _drop_goods(parsed, res, found)
     companies = [h for (e, _), h in found.by_key.items() if e == "company"]
     organizations = [h for (e, _), h in found.by_key.items() if e == "organization"]
     return companies, organizations, found.claimed

@@ -29,17 +29,20 @@ def _restore_case(original: str, word: str) -> str:
 
 def _to_nomn(nlp: NLP, word: str, gender: str | None = None, number: str | None = None) -> tuple[str, str | None]:
     """One word in the nominative; returns (word, gender of the chosen parse)."""
-    if not any(ch.isalpha() for ch in word) or ("-" in word and word.isupper()):
-        return word, None
+    if not any(ch.isalpha() for ch in word) or (len(word) > 1 and word.isupper()):
+        return word, None  # an abbreviation is never declined back: «КАТЕ» stays, not «КАТ»
     parses = nlp.parses(word)
     if not parses:
         return word, None
     for p in parses:
-        if p.tag.case in (None, "nomn") and p.word == word.lower():
+        # an unknown word read as a plural («Итэлмы») is a singular name in an oblique case
+        if p.tag.case in (None, "nomn") and p.word == word.lower() and (p.is_known or p.tag.number != "plur"):
             return word, p.tag.gender
     best = parses[0]
     if best.tag.case is None:
         return word, None
+    if not best.is_known:
+        return _unknown_nomn(word, best.normal_form), best.tag.gender
     wanted = {"nomn"}
     if number:
         wanted.add(number)
@@ -49,6 +52,18 @@ def _to_nomn(nlp: NLP, word: str, gender: str | None = None, number: str | None 
     if form is None:
         return word, best.tag.gender
     return _restore_case(word, form.word), best.tag.gender
+
+
+def _unknown_nomn(word: str, normal: str) -> str:
+    """A word pymorphy3 only guesses at («Лиотеха», «Меттэм»): take its guess only when it cuts a case
+    ending off the written word («Лиотеха» → «Лиотех», «Итэлмы» → «Итэлма»); never add letters
+    («Меттэм» stays, not «Меттэма»)."""
+    low = word.lower()
+    if low.startswith(normal) and 0 < len(low) - len(normal) <= 2:
+        return _restore_case(word, normal)
+    if len(low) == len(normal) and low[:-1] == normal[:-1] and low[-1] in "ыиеу" and normal[-1] == "а":
+        return _restore_case(word, normal)
+    return word
 
 
 DESCRIPTORS = {"завод", "компания", "концерн", "холдинг", "фирма", "предприятие", "производитель", "автозавод",

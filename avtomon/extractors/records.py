@@ -28,6 +28,8 @@ class EntityHit:
     mentions: list[Mention] = field(default_factory=list)
     known: bool = True
     org_kind: str | None = None  # organizations only: government | media | finance | other
+    company_kind: str | None = None  # companies: the gazetteer kind (carmaker, tires…), None when unknown
+    parent: str | None = None  # companies: key of the owning company, from the gazetteer
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"key": self.key, "name": self.name}
