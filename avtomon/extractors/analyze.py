@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from avtomon.extractors.categories import find_categories
 from avtomon.extractors.companies import find_organizations
 from avtomon.extractors.events import find_events
 from avtomon.extractors.nlp import NLP, Parsed, get_nlp
 from avtomon.extractors.persons import find_persons
-from avtomon.extractors.places import find_categories, find_regions
-from avtomon.extractors.records import Analysis
+from avtomon.extractors.places import find_regions
+from avtomon.extractors.records import Analysis, EntityHit
 from avtomon.extractors.relevance import relevance
 from avtomon.extractors.resources import Resources, get_resources
 
@@ -26,14 +27,25 @@ def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0,
     places = res.regions.find(parsed.tokens)  # once: organisations («мэрия Москвы») and regions use them
     companies, organizations, claimed = find_organizations(nlp, parsed, res, places)
     regions = find_regions(parsed, res, claimed, places)
-    categories = find_categories(parsed, res, claimed)
+    categories, passing, cat_trace = find_categories(parsed, res, claimed, companies, title_end)
     persons = find_persons(nlp, parsed, claimed)
     events = find_events(parsed, res, companies, regions, categories, title_end)
-    score, relevant = relevance(parsed, companies, categories, events, tags)
+    score, relevant = relevance(parsed, companies, categories, events, tags, passing=len(passing))
+    if not relevant:
+        # a text outside the auto industry has no categories and no events (data/ANNOTATION.md), and a
+        # name outside the gazetteer in it is not taken for an auto company
+        passing, categories, events = [*categories, *passing], [], []
+        organizations += [_as_organization(c) for c in companies if not c.known]
+        companies = [c for c in companies if c.known]
     by_first = lambda h: min(m.start for m in h.mentions)  # noqa: E731
     return Analysis(companies=sorted(companies, key=by_first), organizations=sorted(organizations, key=by_first),
                     regions=sorted(regions, key=by_first), categories=sorted(categories, key=by_first),
-                    persons=sorted(persons, key=by_first), events=events, relevance=score, relevant=relevant)
+                    passing=sorted(passing, key=by_first), persons=sorted(persons, key=by_first), events=events,
+                    relevance=score, relevant=relevant, trace={"categories": cat_trace})
+
+
+def _as_organization(hit: EntityHit) -> EntityHit:
+    return EntityHit("organization", hit.key, hit.name, hit.mentions, hit.known, "other")
 
 
 def analyze_many(texts: Iterable[str], title_ends: Sequence[int] | None = None, batch: int = BATCH,

@@ -374,7 +374,7 @@ def find_organizations(nlp: NLP, parsed: Parsed, res: Resources, places: list[Ma
     _from_ner(nlp, parsed, res, found, unknown, place_names, places, quoted)
     known = sum(1 for (e, _), h in found.by_key.items() if e == "company" and h.company_kind != "investor")
     classify_unknowns(nlp, parsed, unknown, found, evidence(parsed.tokens, known, 0) >= AUTO_TEXT)
-    for start, end, name in local_governments(parsed, places):
+    for start, end, name in local_governments(nlp, parsed, places, res.region_names):
         if found.free(start, end):
             found.add("organization", fold(name), name, Mention(start, end, parsed.text[start:end]), False,
                       "government")

@@ -6,7 +6,7 @@ import re
 
 from avtomon.extractors.gazetteer import Match
 from avtomon.extractors.names import WORK_HEADS
-from avtomon.extractors.nlp import Parsed
+from avtomon.extractors.nlp import NLP, Parsed
 from avtomon.extractors.normalize import DESCRIPTORS, LEGAL_FORMS, QUOTES
 from avtomon.extractors.records import Mention
 from avtomon.extractors.resources import Resources
@@ -135,18 +135,65 @@ def place_word(res: Resources, parsed: Parsed, i: int) -> bool:
 
 # «мэрия Москвы», «администрации Тольятти»: written in lower case mid-sentence, natasha misses them
 LOCAL_GOVERNMENT = {"мэрия", "правительство", "администрация"}
+# «министерство энергетики Московской области», «департамент транспорта Москвы»: a body word, its
+# genitive words, then the place
+REGIONAL_BODIES = {"министерство", "департамент", "комитет", "управление", "агентство", "инспекция", "служба"}
+# «правительство области», «администрация региона»: the one region the text is about
+GENERIC_PLACES = {"область", "край", "республика", "регион", "округ"}
 
 
-def local_governments(parsed: Parsed, places: list[Match]) -> list[tuple[int, int, str]]:
-    """(start, end, nominative name) of a government word followed by a region or town."""
+def _capitalised_nominative(nlp: NLP, word: str) -> str:
+    parses = nlp.parses(word)
+    form = parses[0].inflect({"nomn", "sing"}) if parses else None
+    text = form.word if form else word
+    return text[:1].upper() + text[1:]
+
+
+def _genitive(nlp: NLP, name: str) -> str:
+    """«Калининградская область» → «Калининградской области»."""
+    out = []
+    for word in name.split():
+        parses = [p for p in nlp.parses(word) if p.tag.case == "nomn"] or nlp.parses(word)
+        form = parses[0].inflect({"gent"}) if parses else None
+        out.append(_restore(word, form.word) if form else word)
+    return " ".join(out)
+
+
+def _restore(original: str, word: str) -> str:
+    return word[:1].upper() + word[1:] if original[:1].isupper() else word
+
+
+def local_governments(nlp: NLP, parsed: Parsed, places: list[Match], region_names: dict[str, str]
+                      ) -> list[tuple[int, int, str]]:
+    """(start, end, name) of public bodies written in lower case before a place: «мэрия Москвы»,
+    «министерство энергетики Московской области», «правительство области» (the text's one region)."""
     out = []
     for m in places:
-        if m.start == 0 or m.payload.source == "adjective":
+        if m.payload.source == "adjective":
             continue
-        head = parsed.tokens[m.start - 1]
-        if head.lemma in LOCAL_GOVERNMENT and head.sent == parsed.tokens[m.start].sent:
+        first = m.start - 1
+        # «министерство инвестиционной политики Саратовской области»: lower-case genitive words between
+        while first >= 0 and m.start - first <= 5 and parsed.tokens[first].sent == parsed.tokens[m.start].sent and (
+                parsed.tokens[first].text.islower() and parsed.tokens[first].lemma not in REGIONAL_BODIES
+                | LOCAL_GOVERNMENT and parsed.tokens[first].text.isalpha()):
+            first -= 1
+        if first < 0 or parsed.tokens[first].sent != parsed.tokens[m.start].sent:
+            continue
+        head = parsed.tokens[first]
+        if (head.lemma in LOCAL_GOVERNMENT and first == m.start - 1) or (head.lemma in REGIONAL_BODIES and (
+                head.text.islower() and first < m.start - 1)):
             end = parsed.tokens[m.end - 1].end
-            out.append((head.start, end, f"{head.lemma.capitalize()} {parsed.text[parsed.tokens[m.start].start:end]}"))
+            words = parsed.text[parsed.tokens[first + 1].start : end] if first + 1 < m.start else ""
+            place = parsed.text[parsed.tokens[m.start].start : end]
+            middle = parsed.text[parsed.tokens[first + 1].start : parsed.tokens[m.start].start] if words else ""
+            out.append((head.start, end, f"{_capitalised_nominative(nlp, head.text)} {middle}{place}"))
+    codes = {m.payload.code for m in places}
+    if len(codes) == 1:
+        region = _genitive(nlp, region_names[codes.pop()])
+        for i, tok in enumerate(parsed.tokens[:-1]):
+            nxt = parsed.tokens[i + 1]
+            if tok.lemma in LOCAL_GOVERNMENT and nxt.lemma in GENERIC_PLACES and nxt.text.islower():
+                out.append((tok.start, nxt.end, f"{_capitalised_nominative(nlp, tok.text)} {region}"))
     return out
 
 

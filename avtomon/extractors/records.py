@@ -69,14 +69,18 @@ class Analysis:
     companies: list[EntityHit] = field(default_factory=list)
     organizations: list[EntityHit] = field(default_factory=list)
     regions: list[EntityHit] = field(default_factory=list)
-    categories: list[EntityHit] = field(default_factory=list)
+    categories: list[EntityHit] = field(default_factory=list)  # what the news is about
+    passing: list[EntityHit] = field(default_factory=list)  # categories named only in passing
     persons: list[EntityHit] = field(default_factory=list)
     events: list[EventHit] = field(default_factory=list)
     relevance: float = 0.0
     relevant: bool = False
+    # the features each decision was made on, for `train.py`; not part of the JSON
+    trace: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def entities(self) -> list[EntityHit]:
-        return [*self.companies, *self.organizations, *self.regions, *self.categories, *self.persons]
+        """Every entity with its mentions; categories in passing too (nothing named is lost)."""
+        return [*self.companies, *self.organizations, *self.regions, *self.categories, *self.passing, *self.persons]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +88,7 @@ class Analysis:
             "organizations": [e.to_json() for e in self.organizations],
             "regions": [e.to_json() for e in self.regions],
             "categories": [e.to_json() for e in self.categories],
+            "categories_in_passing": [e.to_json() for e in self.passing],
             "persons": [e.to_json() for e in self.persons],
             "events": [e.to_json() for e in self.events],
             "relevance": round(self.relevance, 3),

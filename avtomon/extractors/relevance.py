@@ -12,17 +12,25 @@ AUTO_WORDS = {"автомобиль", "автопром", "автопроизв�
               "седан", "автопарк", "автокредит", "машина", "легковой", "спецтехника", "конвейер", "локализация",
               "автоваз", "камаз", "электробус", "тягач", "шина", "двигатель", "модель", "комплектующий",
               "автостат", "внедорожник", "фургон", "пикап", "автомобилестроение", "автосборочный",
-              "экскаватор", "погрузчик", "бульдозер", "автокран", "самосвал", "электрогрузовик"}
+              "экскаватор", "погрузчик", "бульдозер", "автокран", "самосвал", "электрогрузовик", "электрозарядный",
+              "электрозаправка", "автокомпонентный", "лизинг", "прицеп", "полуприцеп"}
 # Sport, and motor sport above all, is full of cars, tyres and engines but is not the auto industry.
 OFF_TOPIC = {"матч", "гол", "чемпионат", "турнир", "гонщик", "гонка", "гран-при", "футбол", "футбольный", "хоккей",
              "хоккейный", "тренер", "болельщик", "формула-1", "пилот", "квалификация", "финиш", "соперник", "лига",
-             "сборная", "олимпийский", "забег"}
+             "сборная", "олимпийский", "забег",
+             # crime, courts and accidents: cars are everywhere in them, the industry is not
+             "суд", "приговор", "колония", "осуждённый", "обвиняемый", "уголовный", "следователь", "следственный",
+             "адвокат", "погибнуть", "погибший", "пострадавший", "авария", "дтп", "задержать",
+             # rail, air and weather news
+             "локомотив", "вагон", "электричка", "электропоезд", "метро", "самолёт", "авиакомпания", "рейс",
+             "аэропорт", "полёт", "экипаж", "снегопад", "дождь", "гидрометцентр", "урожай", "зерно"}
 OFF_TOPIC_WEIGHT = 0.35
 OFF_TOPIC_MAX = 2.5
 THRESHOLD = 0.5
 UNKNOWN_WEIGHT, UNKNOWN_MAX = 0.3, 0.6
 AUTO_TAGS = {"auto", "auto-industry", "commercial-vehicles", "market-statistics", "ev", "components", "trucks"}
 TAG_PRIOR = 0.5  # an auto feed's item needs less evidence than a general news item
+SALIENT_WEIGHT, PASSING_WEIGHT = 0.8, 0.15  # a category the text is about weighs more than one named in passing
 
 
 def score_to_relevance(score: float) -> float:
@@ -30,12 +38,16 @@ def score_to_relevance(score: float) -> float:
 
 
 def relevance(parsed: Parsed, companies: list[EntityHit], categories: list[EntityHit],
-              events: list[EventHit], tags: tuple[str, ...] = ()) -> tuple[float, bool]:
-    """(relevance 0..1, relevant) — saturating sum of evidence, so one stray word is not enough."""
+              events: list[EventHit], tags: tuple[str, ...] = (), passing: int = 0) -> tuple[float, bool]:
+    """(relevance 0..1, relevant) — saturating sum of evidence, so one stray word is not enough.
+
+    `categories` are the ones the text is about; `passing` counts those named only in passing.
+    """
     known = sum(1 for c in companies if c.known)
     # a company outside the gazetteer was called one by auto-industry words around it: weaker evidence
     unknown = min(UNKNOWN_MAX, UNKNOWN_WEIGHT * sum(1 for c in companies if not c.known))
-    score = evidence(parsed.tokens, known, len(categories)) + unknown + 0.3 * sum(1 for e in events if e.company)
+    score = (evidence(parsed.tokens, known, 0) + SALIENT_WEIGHT * len(categories) + PASSING_WEIGHT * passing
+             + unknown + 0.3 * sum(1 for e in events if e.company))
     if set(tags) & AUTO_TAGS:
         score += TAG_PRIOR
     value = score_to_relevance(score)
