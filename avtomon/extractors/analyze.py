@@ -29,7 +29,8 @@ def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0,
     regions = find_regions(parsed, res, claimed, places)
     categories, passing, cat_trace = find_categories(parsed, res, claimed, companies, title_end)
     persons = find_persons(nlp, parsed, claimed)
-    events = find_events(parsed, res, companies, regions, categories, title_end)
+    names = [(m.start, m.end) for h in organizations for m in h.mentions]
+    events, event_trace = find_events(parsed, res, companies, regions, categories, title_end, names)
     score, relevant = relevance(parsed, companies, categories, events, tags, passing=len(passing))
     if not relevant:
         # a text outside the auto industry has no categories and no events (data/ANNOTATION.md), and a
@@ -41,7 +42,8 @@ def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0,
     return Analysis(companies=sorted(companies, key=by_first), organizations=sorted(organizations, key=by_first),
                     regions=sorted(regions, key=by_first), categories=sorted(categories, key=by_first),
                     passing=sorted(passing, key=by_first), persons=sorted(persons, key=by_first), events=events,
-                    relevance=score, relevant=relevant, trace={"categories": cat_trace})
+                    relevance=score, relevant=relevant,
+                    trace={"categories": cat_trace, "events": event_trace})
 
 
 def _as_organization(hit: EntityHit) -> EntityHit:

@@ -1,139 +1,105 @@
-"""Events from trigger phrases in a sentence, attributed to a company of that sentence.
+"""Events: for each event type the text reports, every company that is a party to it.
 
-Attribution prefers the company acting in the sentence: one named before the trigger, not one
-that only marks the place («на заводе Volkswagen»), the owner («входящий в Группу ГАЗ»), a former
-owner («бывший завод Volkswagen») or stands after a preposition («соглашение с японской Isuzu»). With
-no company in the sentence the event goes to the article's main company, else to the company of an
-event just before («Инвестиции составили…»); «новый владелец» is the buyer of the deal just before.
-Agreements, deals and rankings name every party. A text reports each (type, company, region) once.
+1. Triggers (`triggers.py`) find where the text speaks of a launch, a deal, a recall…, and whether the
+   sentence is news, background or a maybe.
+2. The companies of a trigger's sentence are its candidate parties, each with the role its position
+   gives it (`roles.py`): acting before the trigger, after a preposition, the place («на «Автоторе»»),
+   the owner («входящий в группу ГАЗ»), goods. A sentence naming no company goes on about the company
+   of the event just before it, else about the article's main company; «новый владелец» is the buyer
+   of the deal just before. A company linked to a party as its parent or subsidiary is a candidate too.
+3. A logistic scorer (`linear.py`, weights fitted on the gold set by `train.py`) decides each (type,
+   company) from the evidence of all its sentences. An event counts once per (type, company) in a
+   text; its evidence is the first sentence that tells it.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 
+from avtomon.extractors.linear import model
 from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, EventHit
-from avtomon.extractors.resources import Resources, TriggerEntry
+from avtomon.extractors.resources import Resources
+from avtomon.extractors.roles import Role, role_of, spread_over_lists
+from avtomon.extractors.triggers import SentenceInfo, Trigger, find_triggers, latest_year, sentence_info
 
-BEFORE, AFTER = 2, 4  # tokens around a trigger where its `with` / `without` words count
-MULTI_COMPANY = {"partnership", "deal", "sales"}  # every party of an agreement, sale or ranking
-PLACE_WORDS = {"завод", "площадка", "мощность", "предприятие", "территория", "конвейер", "производство", "база"}
-OWNER_WORDS = {"входить", "входящий", "принадлежать", "принадлежащий", "дочерний", "подразделение"}
-# «дилерский центр BMW»: the brand labels the place, it is not a party
-LABEL_WORDS = {"центр", "салон", "автосалон", "шоурум"}
-HOLDER_WORDS = {"компания", "холдинг", "группа", "концерн", "корпорация", "госкорпорация", "структура"}
-QUOTES = {"«", "»", '"', "„", "“", "”"}
-# «соглашение с японской Isuzu», «детали для Lada»: a company after a preposition is not the one acting
-PREPOSITIONS = {"с", "со", "для", "у", "от", "к", "ко", "по", "о", "об", "при", "без", "против", "между"}
-PRODUCT_WORDS = {"марка", "бренд", "модель", "автомобиль", "машина", "кроссовер", "седан", "внедорожник", "грузовик",
-                 "автобус", "электромобиль", "фургон", "пикап", "тягач"}
+TYPES = ("launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal",
+         "output", "recall")
+MULTI = {"partnership", "deal", "sales"}  # every party of an agreement, a sale or a ranking
 FOLLOW_UP_SENTENCES = 2  # «Инвестиции составили 1,2 млрд рублей.» continues the sentence before
+SELLING = {"продать", "продажа", "передать", "передавать"}
+BUYING = {"купить", "приобрести", "выкупить", "покупка", "выкуп", "получить", "получать"}
+NEW_OWNER = (("новый", "владелец"), ("новый", "собственник"), ("покупатель",))
+# what kind of company takes part in what: a leasing company sells, an investor buys
+KIND_FIT = {"investor": {"deal", "investment"}, "leasing": {"sales", "deal"}, "dealer": {"sales", "deal"},
+            "charging": {"investment", "launch"}}
+SUPPLIERS = {"engines", "transmissions", "electronics", "electric_motors", "batteries", "seats", "lighting", "glass",
+             "tires", "brakes", "plastics", "exhaust", "body", "components", "tooling"}
 
 
-@dataclass(frozen=True)
-class Actor:
-    """A company mention in a sentence and the role its position suggests."""
+@dataclass
+class Mentioned:
+    """A company mention of a sentence with its role."""
 
-    pos: int  # character offset
-    token: int  # token index
+    first: int  # token indices
+    last: int
     hit: EntityHit
-    place: bool  # «на заводе X», «дилерский центр X», «бывший завод X»: X is where, not who
-    owned: bool  # «входящий в X» / «завод холдинга X»: X owns the actor
-    oblique: bool  # «с японской Isuzu»: X follows a preposition, it is not the subject
-    former: bool  # «бывший завод Volkswagen»: X owned the place once; a party to a deal, never the actor
-    joined: bool  # «Соллерс и Isuzu»: X is the second of two companies joined by «и»
-    product: bool = False  # «95 тыс. кроссоверов Geely», «марок Chery»: X names what was made or sold
+    role: Role
 
 
-def _previous_words(parsed: Parsed, i: int, n: int) -> list[int]:
-    out, j = [], i - 1
-    while j >= 0 and len(out) < n and parsed.tokens[j].sent == parsed.tokens[i].sent:
-        if parsed.tokens[j].text not in QUOTES:
-            out.append(j)
-        j -= 1
-    return out
+@dataclass
+class Evidence:
+    """One trigger sentence supporting a (type, company) candidate."""
+
+    trigger: Trigger
+    info: SentenceInfo
+    party: Mentioned | None  # None: the company was not named in the sentence (follow-up, main, linked)
+    how: str  # named | follow | main | owner | linked
+    subject: bool = False  # the acting company nearest before the trigger
 
 
-def _actor(parsed: Parsed, ti: int, pos: int, hit: EntityHit) -> Actor:
-    prev = _previous_words(parsed, ti, 3)
-    lemmas = [parsed.tokens[j].lemma for j in prev]
-    place = bool(prev) and (lemmas[0] in LABEL_WORDS or any(
-        lem in PLACE_WORDS and any(parsed.tokens[k].lemma == "на" for k in prev[n + 1 : n + 3])
-        for n, lem in enumerate(lemmas[:2])))
-    holder = bool(prev) and lemmas[0] in HOLDER_WORDS and parsed.tokens[prev[0]].text.lower() != lemmas[0]
-    owned = any(lem in OWNER_WORDS for lem in lemmas) or holder
-    # a preposition one or two words before the name: «с японской Isuzu», «для моделей Kaiyi»
-    oblique = any(parsed.tokens[j].text.lower() in PREPOSITIONS for j in prev[:2])
-    return Actor(pos, ti, hit, place, owned, oblique, former="бывший" in lemmas,
-                 joined=bool(prev) and parsed.tokens[prev[0]].text == "и",
-                 product=bool(prev) and lemmas[0] in PRODUCT_WORDS)
+@dataclass
+class Candidate:
+    type: str
+    hit: EntityHit
+    evidence: list[Evidence] = field(default_factory=list)
 
 
-def _actors_by_sentence(parsed: Parsed, companies: list[EntityHit]) -> dict[int, list[Actor]]:
-    index = parsed.start_index
-    out: dict[int, list[Actor]] = defaultdict(list)
+def _mentions(parsed: Parsed, res: Resources, companies: list[EntityHit]) -> dict[int, list[Mentioned]]:
+    """Sentence → its company mentions with roles; goods are left out (a model is not a party)."""
+    spans = []
     for hit in companies:
         for m in hit.mentions:
-            ti = index.get(m.start)
-            if ti is None:
-                continue
-            out[parsed.tokens[ti].sent].append(_actor(parsed, ti, m.start, hit))
-    for actors in out.values():
-        actors.sort(key=lambda a: a.pos)
-        # a list keeps the role of its first name: «по контрактам с BAIC, Kaiyi и Chery», «марок Chery,
-        # Kaiyi и BAIC»
-        for i in range(1, len(actors)):
-            between = parsed.tokens[actors[i - 1].token + 1 : actors[i].token]
-            if all(t.text in (",", "и", "«", "»") for t in between[-2:]) and (
-                    actors[i].token - actors[i - 1].token <= 4):
-                first = actors[i - 1]
-                actors[i] = replace(actors[i], oblique=actors[i].oblique or first.oblique,
-                                    product=actors[i].product or first.product)
+            idx = parsed.token_range(m.start, m.end)
+            if len(idx):
+                spans.append((idx[0], idx[-1], hit))
+    spans.sort(key=lambda s: s[0])
+    ends = {b for _, b, _ in spans}
+    roles = [role_of(parsed, a, b, res.models, h.known, after_name=a - 1 in ends and parsed.tokens[a - 1].sent ==
+                     parsed.tokens[a].sent) for a, b, h in spans]
+    roles = spread_over_lists(parsed, [(a, b) for a, b, _ in spans], roles, res.models)
+    out: dict[int, list[Mentioned]] = defaultdict(list)
+    for (a, b, hit), role in zip(spans, roles, strict=True):
+        if not role.goods:
+            out[parsed.tokens[a].sent].append(Mentioned(a, b, hit, role))
     return out
 
 
-def _first_by_sentence(parsed: Parsed, hits: list[EntityHit]) -> dict[int, list[str]]:
-    index = parsed.start_index
-    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for hit in hits:
-        for m in hit.mentions:
-            ti = index.get(m.start)
-            if ti is not None:
-                found[parsed.tokens[ti].sent].append((m.start, hit.key))
-    return {si: list(dict.fromkeys(k for _, k in sorted(v))) for si, v in found.items()}
+def _acting(m: Mentioned) -> bool:
+    return not (m.role.oblique or m.role.place or m.role.owned or m.role.former)
 
 
-def _planned(word: str) -> bool:
-    """«выпустит», «рассчитывает выпустить»: a plan or a forecast, not a figure reported."""
-    from avtomon.extractors.nlp import get_nlp
+def main_company(companies: list[EntityHit], title_end: int, by_sentence: dict[int, list[Mentioned]]
+                 ) -> EntityHit | None:
+    """The company of the title, else the only one, else one named clearly more often than the rest.
 
-    parses = get_nlp().parses(word)
-    return bool(parses) and (parses[0].tag.POS == "INFN" or parses[0].tag.tense == "futr")
-
-
-def _trigger_ok(parsed: Parsed, trig: TriggerEntry, first: int, last: int) -> bool:
-    if trig.type == "sales" and _planned(parsed.tokens[first].text):
-        return False  # sales are statistics; launches and investments may well be announced ahead
-    sent = parsed.tokens[first].sent
-    lo, hi = max(0, first - BEFORE), min(len(parsed.tokens), last + AFTER)
-    near = {f for t in parsed.tokens[lo:hi] if t.sent == sent for f in t.forms}
-    if trig.with_ and not (trig.with_ & near):
-        return False
-    return not (trig.without and trig.without & near)
-
-
-def main_company(companies: list[EntityHit], title_end: int,
-                 actors: dict[int, list[Actor]] | None = None) -> EntityHit | None:
-    """The company of the title, else the only one, else one mentioned clearly more often than the rest.
-
-    A company named only after prepositions («Сиденья для «Москвича»») or as a former owner («бывший
-    завод Volkswagen») is not a candidate.
+    A company named only after prepositions («Сиденья для «Москвича»») or as a former owner is not one.
     """
-    mentions = [a for group in (actors or {}).values() for a in group]
-    acting = {a.hit.key for a in mentions if not a.oblique and not a.former}
-    passive = {a.hit.key for a in mentions if a.oblique or a.former}
+    mentions = [m for group in by_sentence.values() for m in group]
+    acting = {m.hit.key for m in mentions if not m.role.oblique and not m.role.former}
+    passive = {m.hit.key for m in mentions if m.role.oblique or m.role.former}
     companies = [c for c in companies if c.key in acting or c.key not in passive]
     in_title = [c for c in companies if any(m.start < title_end for m in c.mentions)]
     if in_title:
@@ -147,59 +113,19 @@ def main_company(companies: list[EntityHit], title_end: int,
     return None
 
 
-def _single(actors: list[Actor], trigger_token: int, main: EntityHit | None) -> EntityHit | None:
-    """The company named last before the trigger that is neither a place, an owner nor after a
-    preposition; of «X и Y» the first. With none, the article's main company, else one after the trigger."""
-    actors = [a for a in actors if not a.former]
-    before = [a for a in actors if a.token < trigger_token]
-    free = [a for a in before if not a.place and not a.owned]
-    acting = [a for a in free if not a.oblique]
-    if not acting and free and main:  # «завод начал сварку кузовов для моделей Kaiyi»: the article's plant
-        return main
-    for pool in (acting, free, [a for a in before if not a.owned], before):
-        if pool:
-            i = len(pool) - 1
-            while i > 0 and pool[i].joined:  # «Соллерс» и Isuzu договорились о локализации → Соллерс
-                i -= 1
-            return pool[i].hit
-    if main:
-        return main
-    after = [a for a in actors if a.token > trigger_token]
-    free = [a for a in after if not a.place and not a.owned] or after
-    return free[0].hit if free else None
-
-
-def _multi(actors: list[Actor], owners_too: bool = False) -> list[EntityHit]:
-    """Every party named in the sentence, except mere places, and owners unless `owners_too` (in a
-    deal the owner, new or former, is a party: «перешёл под контроль компании «Соллерс»»)."""
-    chosen = [a for a in actors if (owners_too and a.former) or ((owners_too or not a.owned) and not a.place)]
-    chosen = chosen or actors
-    # brands named as the goods after the company that made them («Автотор собрал 110 тыс. автомобилей,
-    # из них 60% — китайских марок Chery») are not parties; first in a ranking («продано машин Zeekr,
-    # на втором месте Evolute») they are
-    first_maker = min((a.token for a in chosen if not a.product), default=None)
-    chosen = [a for a in chosen if not (a.product and first_maker is not None and first_maker < a.token)] or chosen
-    return list({a.hit.key: a.hit for a in chosen}.values())
-
-
-SELLING = {"продать", "продажа"}
-BUYING = {"купить", "приобрести", "выкупить", "покупка", "выкуп"}
-NEW_OWNER = (("новый", "владелец"), ("новый", "собственник"), ("покупатель",))
-
-
 def _sentence_lemmas(parsed: Parsed, si: int) -> list[str]:
     sentence = parsed.sentences[si]
     return [parsed.tokens[i].lemma for i in parsed.token_range(sentence.start, sentence.end)]
 
 
-def _buyer(parsed: Parsed, si: int, parties: list[EntityHit]) -> EntityHit | None:
+def _buyer(parsed: Parsed, si: int, parties: list[Mentioned]) -> EntityHit | None:
     """Who bought, in a deal sentence naming two parties: «X продал завод группе Y» → Y, «X купил Y» → X."""
     if len(parties) < 2:
         return None
     lemmas = set(_sentence_lemmas(parsed, si))
     if lemmas & SELLING:
-        return parties[-1]
-    return parties[0] if lemmas & BUYING else None
+        return parties[-1].hit
+    return parties[0].hit if lemmas & BUYING else None
 
 
 def _names_new_owner(parsed: Parsed, si: int) -> bool:
@@ -208,68 +134,176 @@ def _names_new_owner(parsed: Parsed, si: int) -> bool:
     return any(tuple(lemmas[i : i + len(p)]) == p for p in NEW_OWNER for i in range(len(lemmas)))
 
 
-def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regions: list[EntityHit],
-                categories: list[EntityHit], title_end: int = 0) -> list[EventHit]:
-    """Events in text order; each (type, company, region) once (see `merge_repeats`)."""
-    actors_s = _actors_by_sentence(parsed, companies)
-    regions_s, cats_s = _first_by_sentence(parsed, regions), _first_by_sentence(parsed, categories)
-    main = main_company(companies, title_end, actors_s)
-    seen: set[tuple[str, int, str | None]] = set()
-    events: list[EventHit] = []
-    last: tuple[int, EntityHit] | None = None  # (sentence, company) of the latest event with a company
+class _Collector:
+    """Candidates of a text, keyed by (type, company key)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Candidate] = {}
+
+    def add(self, hit: EntityHit, ev: Evidence) -> None:
+        self.items.setdefault((ev.trigger.type, hit.key), Candidate(ev.trigger.type, hit)).evidence.append(ev)
+
+
+def _collect(parsed: Parsed, res: Resources, companies: list[EntityHit], title_end: int,
+             names: list[tuple[int, int]]) -> tuple[list[Candidate], EntityHit | None]:
+    by_sentence = _mentions(parsed, res, companies)
+    main = main_company(companies, title_end, by_sentence)
+    latest = latest_year(parsed)
+    infos: dict[int, SentenceInfo] = {}
+    found = _Collector()
+    last: tuple[int, EntityHit] | None = None  # (sentence, company) of the latest event with a named company
     bought: tuple[int, EntityHit] | None = None  # (sentence, buyer) of the latest deal
-    for m in res.events.find_all(parsed.tokens):
-        trig: TriggerEntry = m.payload
-        if not _trigger_ok(parsed, trig, m.start, m.end):
+    for trig in find_triggers(parsed, res, names):
+        info = infos.setdefault(trig.sent, sentence_info(parsed, trig.sent, latest))
+        parties = by_sentence.get(trig.sent, [])
+        acting_before = [m for m in parties if m.last < trig.start and _acting(m)]
+        subject = acting_before[-1] if acting_before else None
+        for m in parties:
+            found.add(m.hit, Evidence(trig, info, m, "named", m is subject))
+        if subject is not None:
+            last = (trig.sent, subject.hit)
+        if trig.type == "deal" and (buyer := _buyer(parsed, trig.sent, parties)):
+            bought = (trig.sent, buyer)
+        if subject is not None:
             continue
-        si = parsed.tokens[m.start].sent
-        actors = actors_s.get(si, [])
-        if trig.type in MULTI_COMPANY and actors:
-            chosen: list[EntityHit | None] = list(_multi(actors, owners_too=trig.type == "deal"))
-            if trig.type == "partnership" and main and all(a.oblique for a in actors):
-                chosen.insert(0, main)  # «выпускаются по контрактам с BAIC и Chery»: the other party
-            if trig.type == "deal" and (buyer := _buyer(parsed, si, [c for c in chosen if c])):
-                bought = (si, buyer)
-        elif not actors and bought and 0 < si - bought[0] <= FOLLOW_UP_SENTENCES and _names_new_owner(parsed, si):
-            chosen = [bought[1]]
-        else:
-            # a sentence naming no company («Инвестиции составили 1,2 млрд рублей.») goes on about
-            # the company of an event just before it
-            follow = last[1] if last and 0 < si - last[0] <= FOLLOW_UP_SENTENCES else None
-            chosen = [_single(actors, m.start, main) or follow]
-        sentence = parsed.sentences[si]
-        region = (regions_s.get(si) or [None])[0]
-        for company in chosen:
-            ident = (trig.type, si, company.key if company else None)
-            if ident in seen:
+        # no company acts in the sentence: it goes on about the company of an event just before, else
+        # about the article's main company
+        if bought and 0 < trig.sent - bought[0] <= FOLLOW_UP_SENTENCES and _names_new_owner(parsed, trig.sent):
+            found.add(bought[1], Evidence(trig, info, None, "follow"))
+        elif last and 0 < trig.sent - last[0] <= FOLLOW_UP_SENTENCES:
+            found.add(last[1], Evidence(trig, info, None, "follow"))
+        elif main is not None:
+            found.add(main, Evidence(trig, info, None, "main"))
+    _link_relatives(found, companies, by_sentence)
+    return list(found.items.values()), main
+
+
+def _link_relatives(found: _Collector, companies: list[EntityHit], by_sentence: dict[int, list[Mentioned]]) -> None:
+    """The owner named in the party's sentence («входящий в группу ГАЗ») and the parent or subsidiary of a
+    party by the gazetteer (a «дочка» named elsewhere in the text) are candidates too."""
+    by_key = {c.key: c for c in companies}
+    for cand in list(found.items.values()):
+        for ev in cand.evidence:
+            if ev.party is None or ev.how != "named":
                 continue
-            seen.add(ident)
-            if company:
-                last = (si, company)
-            events.append(EventHit(trig.type, company.name if company else None, company.key if company else None,
-                                   region, tuple(cats_s.get(si, ())), sentence.start, sentence.end, sentence.text))
-    return merge_repeats(events)  # triggers come in text order, so each group's first event is the earliest
+            for m in by_sentence.get(ev.trigger.sent, []):
+                if m.role.owned and m.hit.key != cand.hit.key:
+                    found.add(m.hit, Evidence(ev.trigger, ev.info, None, "owner"))
+        relatives = [by_key[k] for k in (cand.hit.parent,) if k in by_key]
+        relatives += [c for c in companies if c.parent == cand.hit.key]
+        for rel in relatives:
+            for ev in cand.evidence[:1]:
+                found.add(rel, Evidence(ev.trigger, ev.info, None, "linked"))
 
 
-def merge_repeats(events: list[EventHit]) -> list[EventHit]:
-    """One event per (type, company, region) in an article: a long article repeats «Автотор запустил…»
-    in sentence after sentence, and an analyst counting launches wants one. The first sentence stays
-    as the evidence; a repeat without a region folds into the first with one, and the categories of
-    the repeats are added to it.
+@dataclass
+class TextView:
+    """What the whole text says about event types and companies (shared by its candidates)."""
+
+    lead: int  # index of the first sentence after the title
+    type_sents: dict[str, set[int]]  # type → sentences with a news trigger of it
+    type_title: set[str]  # types triggered in the title
+    type_lead: set[str]  # types triggered in the first sentence after the title
+    deal_sents: set[int]  # sentences with a deal trigger (a sale of a business, not of cars)
+    shares: dict[str, float]  # company key → its share of all company mentions
+
+
+def text_view(parsed: Parsed, candidates: list[Candidate], companies: list[EntityHit], title_end: int) -> TextView:
+    lead = next((i for i, s in enumerate(parsed.sentences) if s.start >= title_end), 0)
+    type_sents: dict[str, set[int]] = defaultdict(set)
+    type_title, type_lead, deal_sents = set(), set(), set()
+    for cand in candidates:
+        for e in cand.evidence:
+            if not e.info.background:
+                type_sents[cand.type].add(e.trigger.sent)
+            if parsed.sentences[e.trigger.sent].start < title_end:
+                type_title.add(cand.type)
+            if e.trigger.sent == lead:
+                type_lead.add(cand.type)
+            if cand.type == "deal":
+                deal_sents.add(e.trigger.sent)
+    total = sum(len(c.mentions) for c in companies) or 1
+    shares = {c.key: len(c.mentions) / total for c in companies}
+    return TextView(lead, type_sents, type_title, type_lead, deal_sents, shares)
+
+
+def features(cand: Candidate, main: EntityHit | None, title_end: int, parsed: Parsed, view: TextView
+             ) -> dict[str, float]:
+    """The features the event scorer decides a (type, company) on."""
+    evs = cand.evidence
+    named = [e for e in evs if e.party is not None]
+    group = "multi" if cand.type in MULTI else "single"
+    news = [e for e in evs if not e.info.background]
+    f: dict[str, float] = {
+        f"t_{cand.type}": 1.0,
+        "trig": max(e.trigger.weight for e in evs),
+        "n": math.log1p(len({e.trigger.sent for e in evs})),
+        "named": float(bool(named)),
+        f"subject_{group}": float(any(e.subject for e in evs)),
+        f"acting_{group}": float(any(_acting(e.party) for e in named if e.party)),
+        f"oblique_{group}": float(bool(named) and all(e.party.role.oblique for e in named if e.party)),
+        "place": float(bool(named) and all(e.party.role.place for e in named if e.party)),
+        "owned": float(bool(named) and all(e.party.role.owned for e in named if e.party)),
+        "former": float(any(e.party.role.former for e in named if e.party)),
+        "follow": float(any(e.how == "follow" for e in evs)),
+        "main_fallback": float(any(e.how == "main" for e in evs)),
+        "others_named": float(not named and any(e.how in ("main", "follow") for e in evs)),
+        "owner": float(any(e.how == "owner" for e in evs)),
+        "linked": float(all(e.how == "linked" for e in evs)),
+        "main": float(main is not None and main.key == cand.hit.key),
+        "title": float(any(m.start < title_end for m in cand.hit.mentions)),
+        "trig_title": float(any(parsed.tokens[e.trigger.start].start < title_end for e in evs)),
+        "background": float(not news),
+        "weak": float(all(e.info.weak for e in evs)),
+        "plan": float(any(e.info.plan for e in evs)),
+        "negated": float(all(e.info.negated for e in evs)),
+        "participle": float(all(e.trigger.participle for e in evs)),
+        "figures": float(any(e.info.figures for e in evs)),
+        "known": float(cand.hit.known),
+        # the text as a whole: how much of it tells this type of event, and how central the company is
+        "type_sents": math.log1p(len(view.type_sents.get(cand.type, ()))),
+        "type_title": float(cand.type in view.type_title),
+        "type_lead": float(cand.type in view.type_lead),
+        "c_lead": float(any(parsed.sentences[view.lead].start <= m.start < parsed.sentences[view.lead].end
+                            for m in cand.hit.mentions)),
+        "c_share": view.shares.get(cand.hit.key, 0.0),
+        "deal_too": float(cand.type != "deal" and any(e.trigger.sent in view.deal_sents for e in evs)),
+    }
+    kind = cand.hit.company_kind or ""
+    if cand.type in KIND_FIT.get(kind, ()):
+        f["kind_fit"] = 1.0
+    if kind in SUPPLIERS and cand.type in ("partnership", "localization", "launch", "investment"):
+        f["supplier"] = 1.0
+    return f
+
+
+def _event(parsed: Parsed, cand: Candidate, regions: list[EntityHit], categories: list[EntityHit]) -> EventHit:
+    """The event of a decided candidate: its first news sentence (else its first) as the evidence."""
+    ev = min(cand.evidence, key=lambda e: (e.info.background, e.party is None, e.trigger.sent))
+    sentence = parsed.sentences[ev.trigger.sent]
+    region = next((r.key for r in regions if any(sentence.start <= m.start < sentence.end for m in r.mentions)), None)
+    sents = {e.trigger.sent for e in cand.evidence}
+    cats = [c.key for c in categories if any(parsed.sentences[s].start <= m.start < parsed.sentences[s].end
+                                             for s in sents for m in c.mentions)]
+    return EventHit(cand.type, cand.hit.name, cand.hit.key, region, tuple(cats), sentence.start, sentence.end,
+                    sentence.text)
+
+
+def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regions: list[EntityHit],
+                categories: list[EntityHit], title_end: int = 0, names: list[tuple[int, int]] = ()  # type: ignore[assignment]
+                ) -> tuple[list[EventHit], list[tuple]]:
+    """Events in text order, one per (type, company), and the decision trace for `train.py`.
+
+    `names` are the character ranges of organisation names: a trigger word inside one is no event.
     """
-    groups: dict[tuple[str, str | None], list[EventHit]] = defaultdict(list)
-    for e in events:
-        groups[(e.type, e.company_key)].append(e)
-    out = []
-    for group in groups.values():
-        by_region: dict[str | None, EventHit] = {}
-        categories: dict[str | None, list[str]] = defaultdict(list)
-        first_region = next((e.region for e in group if e.region), None)
-        for e in group:
-            region = e.region or first_region  # a repeat without a region folds into the first with one
-            by_region.setdefault(region, e)
-            categories[region].extend(e.categories)
-        for region, e in by_region.items():
-            out.append(replace(e, region=region, categories=tuple(dict.fromkeys(categories[region]))))
-    out.sort(key=lambda e: e.start)
-    return out
+    candidates, main = _collect(parsed, res, companies, title_end, list(names))
+    view = text_view(parsed, candidates, companies, title_end)
+    scorer = model("events")
+    events, trace = [], []
+    for cand in candidates:
+        feats = features(cand, main, title_end, parsed, view)
+        trace.append((cand.type, cand.hit, feats))
+        if scorer.decide(feats):
+            events.append(_event(parsed, cand, regions, categories))
+    events.sort(key=lambda e: (e.start, TYPES.index(e.type) if e.type in TYPES else 99))
+    return events, trace

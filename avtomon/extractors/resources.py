@@ -66,7 +66,8 @@ class TriggerEntry:
     type: str
     with_: frozenset[str]
     without: frozenset[str]
-    weight: float = 1.0  # how surely the phrase alone tells the event (1: «приостановил», 0.5: «сделка»)
+    weight: float = 1.0  # how surely the phrase alone tells the event (1: «приостановил», 0.5: «премьера»)
+    sentence: bool = False  # `with` / `without` words count anywhere in the sentence, not only nearby
 
 
 class Resources:
@@ -149,7 +150,8 @@ class Resources:
             for trig in raw["triggers"]:
                 with_ = self._word_set(trig.get("with", ()))
                 without = self._word_set(trig.get("without", ()))
-                entry = TriggerEntry(etype, with_, without, float(trig.get("weight", 1.0)))
+                entry = TriggerEntry(etype, with_, without, float(trig.get("weight", 1.0)),
+                                     trig.get("scope") == "sentence")
                 self.events.add(self.nlp, " ".join(trig["lemmas"]), entry)
 
 

@@ -97,12 +97,29 @@ def model_follows(parsed: Parsed, last: int, models: frozenset[str]) -> bool:
     if nxt is None:
         return False
     word = nxt.text
-    if word in models or _MODEL_CODE.match(word):
+    if word in models or (_MODEL_CODE.match(word) and _code(parsed, last, nxt)):
         return True
     # a capitalised Latin word after a Latin brand is a model unless it is part of a company name
     brand = parsed.tokens[last].text
     latin = brand[:1].isascii() and brand[:1].isalpha()
     return latin and word[:1].isupper() and word.isascii() and word.isalpha() and word.lower() not in CORPORATE_WORDS
+
+
+_UNIT_AFTER = {"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь",
+               "декабрь", "тыс", "тысяча", "млн", "млрд", "%", "процент", "год", "штука", "машина", "автомобиль",
+               "единица", "рубль", "месяц", "день"}
+
+
+def _code(parsed: Parsed, last: int, nxt: Token) -> bool:
+    """«X35», «C7H», «4x4» are models; a bare number is one only right after the brand and not a date or a
+    quantity («Peugeot 408», but «на «Автоторе» 5 апреля», «КАМАЗ 1063 машины»)."""
+    if any(ch.isalpha() for ch in nxt.text):
+        return True
+    if parsed.tokens[last + 1] is not nxt:
+        return False
+    i = parsed.start_index.get(nxt.start)
+    after = parsed.tokens[i + 1] if i is not None and i + 1 < len(parsed.tokens) else None
+    return after is None or after.sent != nxt.sent or (after.lemma not in _UNIT_AFTER and not after.text.isdigit())
 
 
 def sentence_counts(parsed: Parsed, si: int) -> bool:
@@ -161,7 +178,10 @@ def role_of(parsed: Parsed, first: int, last: int, models: frozenset[str], known
     place = bool(prev) and (lemmas[0] in LABEL_PLACES or any(
         lem in PLACE_WORDS and any(parsed.tokens[k].lemma == "на" for k in prev[n + 1 : n + 3])
         for n, lem in enumerate(lemmas[:2])))
-    holder = bool(prev) and lemmas[0] in HOLDER_WORDS and parsed.tokens[prev[0]].text.lower() != lemmas[0]
+    # «завод компании «Татнефть»», «дочка концерна X»: X in the genitive after a company word owns the thing
+    # named before it (but «заём компании «Рулевые системы»» is a loan to it)
+    holder = len(prev) > 1 and lemmas[0] in HOLDER_WORDS and parsed.tokens[prev[0]].text.lower() != lemmas[0] and (
+        lemmas[1] in PLACE_WORDS | OWNER_WORDS or parsed.tokens[prev[1]].text in QUOTES | {"»"})
     owned = any(lem in OWNER_WORDS for lem in lemmas[:3]) or holder
     oblique = any(parsed.tokens[j].text.lower() in PREPOSITIONS for j in prev[:2])
     return Role(goods=goods, place=place, owned=owned, oblique=oblique, former="бывший" in lemmas[:3],

@@ -87,7 +87,20 @@ def score(samples: list[Sample], probs: np.ndarray, threshold: float, missed: in
     return _f1(tp, fp, fn)
 
 
-def train(name: str, samples: list[Sample], missed: int, out: dict[str, Any]) -> None:
+def _breakdown(samples: list[Sample], probs: np.ndarray, threshold: float) -> None:
+    """Cross-validated P/R per kind of candidate (event type, category key)."""
+    kinds = sorted({s.ident[0] if isinstance(s.ident, tuple) else s.ident for s in samples})
+    for kind in kinds:
+        rows = [(s, p) for s, p in zip(samples, probs, strict=True)
+                if (s.ident[0] if isinstance(s.ident, tuple) else s.ident) == kind]
+        tp = sum(1 for s, p in rows if p >= threshold and s.label)
+        fp = sum(1 for s, p in rows if p >= threshold and not s.label)
+        fn = sum(1 for s, p in rows if p < threshold and s.label)
+        pr, rc, f1 = _f1(tp, fp, fn)
+        print(f"    {kind:18s} candidates {len(rows):4d} right {tp + fn:3d}  P {pr:.2f} R {rc:.2f} F1 {f1:.2f}")
+
+
+def train(name: str, samples: list[Sample], missed: int, out: dict[str, Any], verbose: bool = False) -> None:
     """Choose λ and threshold by cross-validated F1, fit on everything, print both figures."""
     names = sorted({k for s in samples for k in s.features})
     best = (-1.0, 1.0, 0.5)
@@ -109,6 +122,8 @@ def train(name: str, samples: list[Sample], missed: int, out: dict[str, Any]) ->
           f"λ={lam}, threshold={threshold}")
     print(f"  cross-validated (10 folds by text): P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
     print(f"  in-sample:                          P {ip:.3f}  R {ir:.3f}  F1 {i_f:.3f}")
+    if verbose:
+        _breakdown(samples, probs, threshold)
     out[name] = {"threshold": threshold, "cv_f1": round(f, 3),
                  "weights": {"bias": round(float(w[0]), 4),
                              **{n: round(float(v), 4) for n, v in zip(names, w[1:], strict=True)}}}
@@ -126,8 +141,32 @@ def category_samples(items: list[dict[str, Any]], analyses: list[Any]) -> tuple[
     return samples, missed
 
 
+def event_samples(items: list[dict[str, Any]], analyses: list[Any]) -> tuple[list[Sample], int]:
+    """(type, company) candidates, right when the gold file lists that type for a name of that company."""
+    from avtomon.extractors.evaluate import norm
+
+    samples, missed = [], 0
+    for i, (item, a) in enumerate(zip(items, analyses, strict=True)):
+        if not item.get("relevant", True):
+            continue
+        groups = [{norm(n) for n in g} for g in item.get("companies", [])]
+        gold = set()
+        for etype, company in item.get("events", []):
+            idx = next((k for k, g in enumerate(groups) if norm(company) in g), None)
+            gold.add((etype, idx if idx is not None else norm(company)))
+        covered = set()
+        for etype, hit, feats in a.trace.get("events", []):
+            idx = next((k for k, g in enumerate(groups) if norm(hit.name) in g), None)
+            ident = (etype, idx if idx is not None else norm(hit.name))
+            samples.append(Sample(i, ident, feats, ident in gold))
+            covered.add(ident)
+        missed += len(gold - covered)
+    return samples, missed
+
+
 BUILDERS: dict[str, Callable[[list[dict[str, Any]], list[Any]], tuple[list[Sample], int]]] = {
     "categories": category_samples,
+    "events": event_samples,
 }
 
 
@@ -139,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("gold", type=Path)
     parser.add_argument("--write", action="store_true", help="rewrite extractors/data/weights.yaml")
     parser.add_argument("--only", choices=sorted(BUILDERS), help="fit one scorer only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="cross-validated figures per type or key")
     args = parser.parse_args(argv)
     items = load_gold(args.gold)
     analyses = analyze_many([compose(i.get("title"), i["text"]) for i in items],
@@ -149,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.only and name != args.only:
             continue
         samples, missed = build(items, analyses)
-        train(name, samples, missed, out)
+        train(name, samples, missed, out, args.verbose)
     if args.write:
         header = "# Weights of the logistic scorers in linear.py, fitted by `python -m avtomon.extractors.train`.\n"
         target.write_text(header + yaml.safe_dump(out, allow_unicode=True, sort_keys=False, width=120),

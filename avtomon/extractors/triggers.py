@@ -1,0 +1,123 @@
+"""Event triggers in sentences, and what each sentence is: news, background, a plan, a maybe.
+
+A trigger is a lemma phrase of `data/events.yaml` («запустил производство», «приостановил выпуск»).
+Whether its sentence tells the news of the text is read from the sentence itself: a year earlier than
+the text's latest year, «ранее», «ещё в 2019 году» mark background; «может», «намерен», «рассматривает»
+without a date, a volume or money mark what is not (yet) an event; «в 2026 году», «до конца года», «5
+млрд рублей» make a plan count (data/ANNOTATION.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from avtomon.extractors.nlp import Parsed, get_nlp
+from avtomon.extractors.resources import Resources, TriggerEntry
+
+BEFORE, AFTER = 4, 5  # tokens around a trigger where its `with` / `without` words count
+_YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
+_FIGURE = re.compile(r"\d[\d\s,.]*\s*(%|тыс|млн|млрд|шт|единиц|раз|процент)")
+_DATE = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)|\b(январ|феврал|март|апрел|ма[йя]|июн|июл|август|сентябр|октябр|ноябр|"
+                   r"декабр|квартал|полугоди|конц\w* года|ближайш|следующ\w* год|этом году)", re.I)
+BACKGROUND = {"ранее", "раньше", "прежде", "когда-то", "некогда", "изначально", "первоначально"}
+BACKGROUND_PHRASES = (("ещё", "в"), ("еще", "в"), ("до", "этого"), ("в", "свой", "время"), ("в", "прошлое"))
+WEAK = {"мочь", "намерен", "намереваться", "рассчитывать", "рассматривать", "обсуждать", "изучать", "прорабатывать",
+        "переговоры", "возможно", "вероятно", "якобы", "предполагать", "допускать", "исключить", "собираться",
+        "хотеть", "вести", "ожидать", "надеяться", "стремиться", "вопрос", "идея", "предложение", "заявка"}
+FUTURE_MARKERS = {"планировать", "планироваться", "будет", "быть", "намерен", "собираться", "рассчитывать",
+                  "предстоять", "назначить"}
+
+
+@dataclass(frozen=True)
+class Trigger:
+    type: str
+    sent: int
+    start: int  # token index, inclusive
+    end: int  # token index, exclusive
+    weight: float
+    participle: bool  # «…, объявившая о приостановке»: a description of someone, not the news told
+
+
+@dataclass(frozen=True)
+class SentenceInfo:
+    background: bool  # an earlier year than the text's latest, «ранее», «ещё в 2019 году»
+    weak: bool  # «может», «рассматривает», «ведёт переговоры» with no date, volume or money
+    plan: bool  # a future action with a date, a volume or money
+    negated: bool  # «не планирует», «отказался от»
+    figures: bool  # numbers with units: sales and output figures
+
+
+def _near(parsed: Parsed, first: int, last: int, whole: bool = False) -> set[str]:
+    sent = parsed.tokens[first].sent
+    lo, hi = max(0, first - BEFORE), min(len(parsed.tokens), last + AFTER)
+    if whole:
+        sentence = parsed.sentences[sent]
+        r = parsed.token_range(sentence.start, sentence.end)
+        lo, hi = r.start, r.stop
+    return {f for t in parsed.tokens[lo:hi] if t.sent == sent for f in t.forms}
+
+
+def _trigger_ok(parsed: Parsed, trig: TriggerEntry, first: int, last: int) -> bool:
+    near = _near(parsed, first, last, trig.sentence)
+    if trig.with_ and not (trig.with_ & near):
+        return False
+    return not (trig.without and trig.without & near)
+
+
+def _participle(word: str) -> bool:
+    parses = get_nlp().parses(word)
+    return bool(parses) and parses[0].tag.POS in ("PRTF", "PRTS")
+
+
+def find_triggers(parsed: Parsed, res: Resources, names: list[tuple[int, int]] = ()) -> list[Trigger]:  # type: ignore[assignment]
+    """Every trigger of the text in text order, its context words checked.
+
+    A trigger inside an organisation's name («комиссия по контролю за иностранными инвестициями») and an
+    attributive participle («завод, открытый в 2007 году») tell no news and are skipped.
+    """
+    out = []
+    for m in res.events.find_all(parsed.tokens):
+        entry: TriggerEntry = m.payload
+        start = parsed.tokens[m.start].start
+        if any(a <= start < b for a, b in names) or _attributive(parsed.tokens[m.start].text):
+            continue
+        if _trigger_ok(parsed, entry, m.start, m.end - 1):
+            out.append(Trigger(entry.type, parsed.tokens[m.start].sent, m.start, m.end, entry.weight,
+                               _participle(parsed.tokens[m.start].text)))
+    return out
+
+
+def _attributive(word: str) -> bool:
+    """«открытого», «передавшая», «запущенного»: a full participle describes, it does not report."""
+    parses = get_nlp().parses(word)
+    return bool(parses) and parses[0].tag.POS == "PRTF"
+
+
+def latest_year(parsed: Parsed) -> int | None:
+    years = [int(y) for y in _YEAR.findall(parsed.text)]
+    return max(years) if years else None
+
+
+def _phrase_in(lemmas: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(lemmas[i : i + n]) == phrase for i in range(len(lemmas) - n + 1))
+
+
+def sentence_info(parsed: Parsed, si: int, latest: int | None) -> SentenceInfo:
+    """What sentence si is: background, a maybe, a dated plan, a negation; whether it gives figures."""
+    nlp = get_nlp()
+    sentence = parsed.sentences[si]
+    tokens = [parsed.tokens[i] for i in parsed.token_range(sentence.start, sentence.end)]
+    lemmas = [t.lemma for t in tokens]
+    words = {t.text.lower() for t in tokens}
+    years = [int(y) for y in _YEAR.findall(sentence.text)]
+    earlier = bool(years) and latest is not None and max(years) < latest
+    background = earlier or bool(BACKGROUND & words) or any(_phrase_in(lemmas, p) for p in BACKGROUND_PHRASES)
+    dated = bool(_DATE.search(sentence.text)) or bool(_FIGURE.search(sentence.text))
+    weak = bool(WEAK.intersection(lemmas)) and not dated
+    future = any(t.lemma in FUTURE_MARKERS for t in tokens) or any(
+        "futr" in p.tag for t in tokens if t.text.isalpha() for p in nlp.parses(t.text)[:1])
+    negated = "не" in words and any(t.text.lower() == "не" and i + 1 < len(tokens) and tokens[i + 1].text.isalpha()
+                                    for i, t in enumerate(tokens))
+    return SentenceInfo(background, weak, future and dated, negated, bool(_FIGURE.search(sentence.text)))
