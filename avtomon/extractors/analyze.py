@@ -29,8 +29,7 @@ def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0,
     regions = find_regions(parsed, res, claimed, places)
     categories, passing, cat_trace = find_categories(parsed, res, claimed, companies, title_end)
     persons = find_persons(nlp, parsed, claimed)
-    names = [(m.start, m.end) for h in organizations for m in h.mentions]
-    events, event_trace = find_events(parsed, res, companies, regions, categories, title_end, names)
+    events, event_trace = find_events(parsed, res, companies, regions, categories, title_end, organizations)
     score, relevant = relevance(parsed, companies, categories, events, tags, passing=len(passing))
     if not relevant:
         # a text outside the auto industry has no categories and no events (data/ANNOTATION.md), and a

@@ -19,6 +19,7 @@ from avtomon.extractors.linear import model
 from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, Mention
 from avtomon.extractors.resources import KIND_CATEGORY, Resources
+from avtomon.extractors.triggers import find_triggers
 
 # «мост через Каму», «Крымский мост»: a bridge, not an axle (transmissions)
 BRIDGE_BEFORE = {"по", "на", "железнодорожный", "пешеходный", "автомобильный", "вантовый", "разводной",
@@ -146,7 +147,7 @@ def candidates(parsed: Parsed, res: Resources, claimed: list[tuple[int, int]], c
         found["passenger_cars"] = []  # «Toyota закрывает завод… 100 тыс. автомобилей»: the carmaker's cars
     for key in kinds:
         found.setdefault(key, [])
-    event_sentences = {parsed.tokens[m.start].sent for m in res.events.find_all(parsed.tokens)}
+    event_sentences = {t.sent for t in find_triggers(parsed, res)}
     counts = {k: len(v) for k, v in found.items()}
     total, top = sum(counts.values()), max(counts.values(), default=0)
     out = {}

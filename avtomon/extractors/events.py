@@ -28,7 +28,7 @@ from avtomon.extractors.triggers import SentenceInfo, Trigger, find_triggers, la
 TYPES = ("launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal",
          "output", "recall")
 MULTI = {"partnership", "deal", "sales"}  # every party of an agreement, a sale or a ranking
-FOLLOW_UP_SENTENCES = 2  # «Инвестиции составили 1,2 млрд рублей.» continues the sentence before
+FOLLOW_UP_SENTENCES = 3  # «Инвестиции составили 1,2 млрд рублей.» continues the sentence before
 SELLING = {"продать", "продажа", "передать", "передавать"}
 BUYING = {"купить", "приобрести", "выкупить", "покупка", "выкуп", "получить", "получать"}
 NEW_OWNER = (("новый", "владелец"), ("новый", "собственник"), ("покупатель",))
@@ -144,17 +144,45 @@ class _Collector:
         self.items.setdefault((ev.trigger.type, hit.key), Candidate(ev.trigger.type, hit)).evidence.append(ev)
 
 
+SUPPLY_WORDS = {"поставлять", "поставка", "поставщик", "выпуск", "производство", "изготовление", "делать",
+                "выпускать", "производить", "изготавливать", "заказчик", "покупатель", "конвейер"}
+
+
+def _supply(parsed: Parsed, found: _Collector, by_sentence: dict[int, list[Mentioned]], triggers: list[Trigger],
+            latest: int | None) -> None:
+    """«начнётся выпуск светотехники для АвтоВАЗа», «поставлять их будет на конвейер АвтоВАЗа»: a supplier
+    and its customer named in one sentence are partners (data/ANNOTATION.md: a supply relation)."""
+    by_sent = {t.sent: t for t in triggers}
+    for si, mentions in by_sentence.items():
+        keys = {m.hit.key for m in mentions}
+        if len(keys) < 2:
+            continue
+        r = parsed.token_range(parsed.sentences[si].start, parsed.sentences[si].end)
+        if not any(parsed.tokens[i].lemma in SUPPLY_WORDS for i in r):
+            continue
+        customers = [m for m in mentions if any(parsed.tokens[j].lemma in ("для", "заказчик", "покупатель", "конвейер")
+                                                for j in range(max(r.start, m.first - 3), m.first))]
+        if not customers:
+            continue
+        anchor = by_sent.get(si) or Trigger("partnership", si, customers[0].first, customers[0].first + 1, 0.6,
+                                            False)
+        trig = Trigger("partnership", si, anchor.start, anchor.end, 0.6, False)
+        info = sentence_info(parsed, trig, latest)
+        for m in mentions:
+            found.add(m.hit, Evidence(trig, info, m, "supply"))
+
+
 def _collect(parsed: Parsed, res: Resources, companies: list[EntityHit], title_end: int,
              names: list[tuple[int, int]]) -> tuple[list[Candidate], EntityHit | None]:
     by_sentence = _mentions(parsed, res, companies)
     main = main_company(companies, title_end, by_sentence)
     latest = latest_year(parsed)
-    infos: dict[int, SentenceInfo] = {}
     found = _Collector()
     last: tuple[int, EntityHit] | None = None  # (sentence, company) of the latest event with a named company
     bought: tuple[int, EntityHit] | None = None  # (sentence, buyer) of the latest deal
-    for trig in find_triggers(parsed, res, names):
-        info = infos.setdefault(trig.sent, sentence_info(parsed, trig.sent, latest))
+    triggers = find_triggers(parsed, res, names)
+    for trig in triggers:
+        info = sentence_info(parsed, trig, latest)
         parties = by_sentence.get(trig.sent, [])
         acting_before = [m for m in parties if m.last < trig.start and _acting(m)]
         subject = acting_before[-1] if acting_before else None
@@ -174,6 +202,7 @@ def _collect(parsed: Parsed, res: Resources, companies: list[EntityHit], title_e
             found.add(last[1], Evidence(trig, info, None, "follow"))
         elif main is not None:
             found.add(main, Evidence(trig, info, None, "main"))
+    _supply(parsed, found, by_sentence, triggers, latest)
     _link_relatives(found, companies, by_sentence)
     return list(found.items.values()), main
 
@@ -206,9 +235,12 @@ class TextView:
     type_lead: set[str]  # types triggered in the first sentence after the title
     deal_sents: set[int]  # sentences with a deal trigger (a sale of a business, not of cars)
     shares: dict[str, float]  # company key → its share of all company mentions
+    companies_in: dict[int, set[str]] = field(default_factory=dict)  # sentence → keys of companies named in it
+    public_sents: set[int] = field(default_factory=set)  # sentences naming a public body or a city as a party
 
 
-def text_view(parsed: Parsed, candidates: list[Candidate], companies: list[EntityHit], title_end: int) -> TextView:
+def text_view(parsed: Parsed, candidates: list[Candidate], companies: list[EntityHit], title_end: int,
+              public: list[tuple[int, int]]) -> TextView:
     lead = next((i for i, s in enumerate(parsed.sentences) if s.start >= title_end), 0)
     type_sents: dict[str, set[int]] = defaultdict(set)
     type_title, type_lead, deal_sents = set(), set(), set()
@@ -224,7 +256,13 @@ def text_view(parsed: Parsed, candidates: list[Candidate], companies: list[Entit
                 deal_sents.add(e.trigger.sent)
     total = sum(len(c.mentions) for c in companies) or 1
     shares = {c.key: len(c.mentions) / total for c in companies}
-    return TextView(lead, type_sents, type_title, type_lead, deal_sents, shares)
+    companies_in: dict[int, set[str]] = defaultdict(set)
+    for c in companies:
+        for m in c.mentions:
+            if m.start in parsed.start_index:
+                companies_in[parsed.tokens[parsed.start_index[m.start]].sent].add(c.key)
+    public_sents = {parsed.tokens[parsed.start_index[a]].sent for a, _ in public if a in parsed.start_index}
+    return TextView(lead, type_sents, type_title, type_lead, deal_sents, shares, companies_in, public_sents)
 
 
 def features(cand: Candidate, main: EntityHit | None, title_end: int, parsed: Parsed, view: TextView
@@ -268,6 +306,9 @@ def features(cand: Candidate, main: EntityHit | None, title_end: int, parsed: Pa
                             for m in cand.hit.mentions)),
         "c_share": view.shares.get(cand.hit.key, 0.0),
         "deal_too": float(cand.type != "deal" and any(e.trigger.sent in view.deal_sents for e in evs)),
+        f"pair_{group}": float(any(len(view.companies_in.get(e.trigger.sent, ())) >= 2 for e in evs)),
+        f"public_{group}": float(any(e.trigger.sent in view.public_sents for e in evs)),
+        "supply": float(any(e.how == "supply" for e in evs)),
     }
     kind = cand.hit.company_kind or ""
     if cand.type in KIND_FIT.get(kind, ()):
@@ -290,14 +331,18 @@ def _event(parsed: Parsed, cand: Candidate, regions: list[EntityHit], categories
 
 
 def find_events(parsed: Parsed, res: Resources, companies: list[EntityHit], regions: list[EntityHit],
-                categories: list[EntityHit], title_end: int = 0, names: list[tuple[int, int]] = ()  # type: ignore[assignment]
+                categories: list[EntityHit], title_end: int = 0, organizations: list[EntityHit] = ()  # type: ignore[assignment]
                 ) -> tuple[list[EventHit], list[tuple]]:
     """Events in text order, one per (type, company), and the decision trace for `train.py`.
 
-    `names` are the character ranges of organisation names: a trigger word inside one is no event.
+    A trigger word inside an organisation's name is no event; a public body or a city named beside a
+    company («Москва подписала с КАМАЗом контракт») makes a contract a sale, not a partnership.
     """
-    candidates, main = _collect(parsed, res, companies, title_end, list(names))
-    view = text_view(parsed, candidates, companies, title_end)
+    names = [(m.start, m.end) for h in organizations for m in h.mentions]
+    public = [(m.start, m.end) for h in organizations if h.org_kind == "government" for m in h.mentions]
+    public += [(m.start, m.end) for h in regions for m in h.mentions]
+    candidates, main = _collect(parsed, res, companies, title_end, names)
+    view = text_view(parsed, candidates, companies, title_end, public)
     scorer = model("events")
     events, trace = [], []
     for cand in candidates:

@@ -14,7 +14,7 @@ import bisect
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -62,6 +62,7 @@ class Parsed:
     sentences: list[Sentence]
     tokens: list[Token]
     ner: list[NerSpan]
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # per-text results stages share
 
     @cached_property
     def starts(self) -> list[int]:
@@ -96,6 +97,7 @@ class NLP:
 
     def __init__(self) -> None:
         self._lemmas: dict[str, tuple[str, frozenset[str]]] = {}
+        self._parses: dict[str, list[Any]] = {}
         self.name_cache: dict[str, dict[str, str]] = {}  # normalize.py: surface name → nominative
 
     @cached_property
@@ -111,11 +113,18 @@ class NLP:
         return NewsNERTagger(NewsEmbedding())
 
     def parses(self, word: str) -> list[Any]:
-        """pymorphy3 parses, or [] for words it cannot handle (characters with no Unicode name)."""
+        """pymorphy3 parses, or [] for words it cannot handle (characters with no Unicode name); cached,
+        since the extractors ask about the same words many times (parses are immutable)."""
+        hit = self._parses.get(word)
+        if hit is not None:
+            return hit
         try:
-            return list(self.morph.parse(word))
+            result = list(self.morph.parse(word))
         except (ValueError, KeyError):
-            return []
+            result = []
+        if len(self._parses) < LEMMA_CACHE_MAX:
+            self._parses[word] = result
+        return result
 
     def lemmas(self, word: str) -> tuple[str, frozenset[str]]:
         """(best lemma, all candidate lemmas + surface), cached: news repeats its words."""

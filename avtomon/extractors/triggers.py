@@ -76,16 +76,15 @@ def find_triggers(parsed: Parsed, res: Resources, names: list[tuple[int, int]] =
     A trigger inside an organisation's name («комиссия по контролю за иностранными инвестициями») and an
     attributive participle («завод, открытый в 2007 году») tell no news and are skipped.
     """
-    out = []
-    for m in res.events.find_all(parsed.tokens):
-        entry: TriggerEntry = m.payload
-        start = parsed.tokens[m.start].start
-        if any(a <= start < b for a, b in names) or _attributive(parsed.tokens[m.start].text):
-            continue
-        if _trigger_ok(parsed, entry, m.start, m.end - 1):
-            out.append(Trigger(entry.type, parsed.tokens[m.start].sent, m.start, m.end, entry.weight,
-                               _participle(parsed.tokens[m.start].text)))
-    return out
+    if "triggers" not in parsed.memo:
+        found = []
+        for m in res.events.find_all(parsed.tokens):
+            entry: TriggerEntry = m.payload
+            if not _attributive(parsed.tokens[m.start].text) and _trigger_ok(parsed, entry, m.start, m.end - 1):
+                found.append(Trigger(entry.type, parsed.tokens[m.start].sent, m.start, m.end, entry.weight,
+                                     _participle(parsed.tokens[m.start].text)))
+        parsed.memo["triggers"] = found
+    return [t for t in parsed.memo["triggers"] if not any(a <= parsed.tokens[t.start].start < b for a, b in names)]
 
 
 def _attributive(word: str) -> bool:
@@ -104,17 +103,40 @@ def _phrase_in(lemmas: list[str], phrase: tuple[str, ...]) -> bool:
     return any(tuple(lemmas[i : i + n]) == phrase for i in range(len(lemmas) - n + 1))
 
 
-def sentence_info(parsed: Parsed, si: int, latest: int | None) -> SentenceInfo:
-    """What sentence si is: background, a maybe, a dated plan, a negation; whether it gives figures."""
+CLAUSE_BREAKS = {",", ";", "—", "–", ":", "(", ")"}
+
+
+def clause(parsed: Parsed, trig: Trigger) -> range:
+    """The token range of the trigger's clause: between the punctuation marks around it in its sentence.
+
+    «Автотор возобновил выпуск: на конвейер, где раньше собирали Hyundai, встал седан» — the «раньше»
+    of the relative clause does not make the resumption background.
+    """
+    sentence = parsed.sentences[trig.sent]
+    r = parsed.token_range(sentence.start, sentence.end)
+    lo = trig.start
+    while lo > r.start and parsed.tokens[lo - 1].text not in CLAUSE_BREAKS:
+        lo -= 1
+    hi = trig.end
+    while hi < r.stop and parsed.tokens[hi].text not in CLAUSE_BREAKS:
+        hi += 1
+    return range(lo, hi)
+
+
+def sentence_info(parsed: Parsed, trig: Trigger, latest: int | None) -> SentenceInfo:
+    """What the trigger's clause is: background, a maybe, a dated plan, a negation; and whether its
+    sentence gives figures."""
     nlp = get_nlp()
-    sentence = parsed.sentences[si]
-    tokens = [parsed.tokens[i] for i in parsed.token_range(sentence.start, sentence.end)]
+    sentence = parsed.sentences[trig.sent]
+    span = clause(parsed, trig)
+    tokens = [parsed.tokens[i] for i in span]
     lemmas = [t.lemma for t in tokens]
     words = {t.text.lower() for t in tokens}
-    years = [int(y) for y in _YEAR.findall(sentence.text)]
+    text = parsed.text[tokens[0].start : tokens[-1].end] if tokens else ""
+    years = [int(y) for y in _YEAR.findall(text)]
     earlier = bool(years) and latest is not None and max(years) < latest
     background = earlier or bool(BACKGROUND & words) or any(_phrase_in(lemmas, p) for p in BACKGROUND_PHRASES)
-    dated = bool(_DATE.search(sentence.text)) or bool(_FIGURE.search(sentence.text))
+    dated = bool(_DATE.search(sentence.text)) or bool(_FIGURE.search(sentence.text))  # the whole sentence
     weak = bool(WEAK.intersection(lemmas)) and not dated
     future = any(t.lemma in FUTURE_MARKERS for t in tokens) or any(
         "futr" in p.tag for t in tokens if t.text.isalpha() for p in nlp.parses(t.text)[:1])
