@@ -8,9 +8,11 @@ or configuration error.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -31,10 +33,13 @@ from avtomon.errors import AvtomonError
               help="Also log to this file (rotated at 10 MiB, 5 kept; per-feed lines at INFO).")
 @click.option("--log-format", type=click.Choice(["plain", "json"]), default="plain", show_default=True,
               help="Log line format.")
+@click.option("--companies", "companies_file", type=click.Path(dir_okay=False),
+              help="Your own companies.yaml: companies and aliases added to the shipped gazetteer (env "
+                   "AVTOMON_COMPANIES; default: companies.yaml beside the feeds file, when there is one).")
 @click.version_option(package_name="avtomon")
 @click.pass_context
 def cli(ctx: click.Context, db: str, feeds_file: str, quiet: bool, verbose: int, log_file: str | None,
-        log_format: str) -> None:
+        log_format: str, companies_file: str | None) -> None:
     """Monitor Russian auto-industry news: poll feeds, extract facts, query them.
 
     \b
@@ -46,7 +51,21 @@ def cli(ctx: click.Context, db: str, feeds_file: str, quiet: bool, verbose: int,
 
     level = logging.WARNING - 10 * verbose if not quiet else logging.ERROR
     setup_logging(max(level, logging.DEBUG), log_file, log_format)
+    _use_companies_file(companies_file or os.environ.get("AVTOMON_COMPANIES"), feeds_file)
     ctx.obj = Context(db=db, feeds=feeds_file, quiet=quiet)
+
+
+def _use_companies_file(given: str | None, feeds_file: str) -> None:
+    """Point the extractors at the user's companies.yaml through $AVTOMON_COMPANIES (worker processes
+    inherit it); a file named explicitly must exist."""
+    if given:
+        if not Path(given).is_file():
+            raise ConfigProblem(f"--companies {given}: no such file (create it, see README «Your own companies»)")
+        os.environ["AVTOMON_COMPANIES"] = str(Path(given).resolve())
+        return
+    beside = Path(feeds_file).resolve().parent / "companies.yaml"
+    if beside.is_file():
+        os.environ["AVTOMON_COMPANIES"] = str(beside)
 
 
 def _progress_printer(ctx: Context) -> tuple[Callable[[Any, int], None] | None, Callable[[], None]]:

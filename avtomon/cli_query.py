@@ -13,7 +13,9 @@ from avtomon.errors import AvtomonError
 if TYPE_CHECKING:
     from avtomon.pipeline.filters import Filters
 
-EVENT_TYPES = ["launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal"]
+# spelled out here so `--help` needs no import of the extractors (a test keeps it equal to events.TYPES)
+EVENT_TYPES = ["launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal",
+               "output", "recall"]
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -29,6 +31,9 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--text", "text", help="Words that must appear in title or text."),
         click.option("--limit", type=int, help="At most this many rows."),
         click.option("--all", "include_all", is_flag=True, help="Include articles marked not relevant."),
+        click.option("--passing", is_flag=True,
+                     help="Also count product categories an article names only in passing (by default an "
+                          "article counts for the categories it is about)."),
     ]
     for option in reversed(options):
         func = option(func)

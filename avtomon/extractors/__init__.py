@@ -10,4 +10,18 @@
 #    ranking and import-replacement triggers, unknown makers as relevance evidence, obliques in lists,
 #    the assembler as a party to contract assembly, brands as goods not sellers, plans not sales,
 #    «новый владелец» as the buyer of the deal before.
-EXTRACTOR_VERSION = "2"
+# 3: the annotation contract of data/ANNOTATION.md: a gazetteer of the Russian auto market with brands counted
+#    as their owners, names from descriptors and brackets, brands named as goods not companies, places never
+#    organisations; categories by salience (the rest stored as mentions in passing); events output and
+#    recall, every party of an event, background and maybes left out, one event per (type, company).
+EXTRACTOR_VERSION = "3"
+
+
+def extractor_version() -> str:
+    """The version stored with each extracted article: the code's, plus the digest of the user's
+    companies.yaml when there is one (editing it makes `extract --reextract` redo the articles)."""
+    from avtomon.extractors.overlay import digest
+    from avtomon.extractors.resources import overlay_path
+
+    extra = digest(overlay_path())
+    return f"{EXTRACTOR_VERSION}+{extra}" if extra else EXTRACTOR_VERSION

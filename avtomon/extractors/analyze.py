@@ -26,7 +26,9 @@ def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0,
                    tags: tuple[str, ...] = ()) -> Analysis:
     places = res.regions.find(parsed.tokens)  # once: organisations («мэрия Москвы») and regions use them
     companies, organizations, claimed = find_organizations(nlp, parsed, res, places)
-    regions = find_regions(parsed, res, claimed, places)
+    # the adjective of a newspaper's or a bank's name is no place of the news («Самарское обозрение»)
+    named = [(m.start, m.end) for o in organizations if o.org_kind in ("media", "finance") for m in o.mentions]
+    regions = find_regions(parsed, res, claimed, places, named)
     categories, passing, cat_trace = find_categories(parsed, res, claimed, companies, title_end)
     persons = find_persons(nlp, parsed, claimed)
     events, event_trace = find_events(parsed, res, companies, regions, categories, title_end, organizations)

@@ -33,24 +33,70 @@ def _names_a_street(parsed: Parsed, adjective: int) -> bool:
     return False
 
 
-def find_regions(parsed: Parsed, res: Resources, companies: list[tuple[int, int]], places: list[Match]
+# «Московской, Тверской и Ленинградской областей»: a city's adjective in a list of oblasts is the oblast's
+OBLAST_OF = {"RU-MOW": "RU-MOS", "RU-SPE": "RU-LEN"}
+OBLAST_WORDS = {"область", "обл"}
+
+
+def _oblast_list(parsed: Parsed, adjective: int) -> bool:
+    """True if the adjective at token `adjective` is one of a list that ends in «области/областей»."""
+    sent = parsed.tokens[adjective].sent
+    for token in parsed.tokens[adjective + 1 : adjective + 12]:
+        if token.sent != sent:
+            return False
+        if token.lemma in OBLAST_WORDS:
+            return True
+        if token.text not in (",", "и") and not token.lemma.endswith(("ский", "цкий", "ской")):
+            return False
+    return False
+
+
+def _person_name(word: str) -> bool:
+    """«Владимир», «Королёв»: a place name that is also a first name or a surname (natasha's PER may be
+    right); «Татарстану» tagged PER is natasha's slip."""
+    from avtomon.extractors.nlp import get_nlp
+
+    return any({"Name", "Surn", "Patr"} & set(p.tag.grammemes) for p in get_nlp().parses(word)[:3])
+
+
+def _skip(parsed: Parsed, m: Match, span: tuple[int, int], orgs: list[tuple[int, int]]) -> bool:
+    """«под Петербургом» (near it, not in it); an adjective that is part of an organisation's name
+    («Московская биржа», «Самарское обозрение») or of a quoted name (the station «Московская»)."""
+    entry: RegionEntry = m.payload
+    prev = parsed.tokens[m.start - 1] if m.start else None
+    if prev is not None and prev.sent == parsed.tokens[m.start].sent:
+        if prev.text.lower() == "под" and entry.source != "adjective":
+            return True
+        if entry.source == "adjective" and prev.text in ("«", "„", "“"):
+            return True
+    return entry.source == "adjective" and any(a <= span[0] and span[1] <= b for a, b in orgs)
+
+
+def find_regions(parsed: Parsed, res: Resources, companies: list[tuple[int, int]], places: list[Match],
+                 orgs: list[tuple[int, int]] = ()  # type: ignore[assignment]
                  ) -> list[EntityHit]:
     """Regions with mentions, from the text's region gazetteer matches `places`.
 
     A city named like a person (Королёв, Чехов, Владимир) is dropped where natasha sees a person;
-    a weak name (Волжский) is dropped inside a company name (Волжский автомобильный завод).
+    a weak name (Волжский) is dropped inside a company name (Волжский автомобильный завод); `orgs` are
+    the spans of media and financial organisations (their adjectives name no place of the news).
     """
     persons = [(s.start, s.end) for s in parsed.ner if s.type == "PER"]
     hits: dict[str, EntityHit] = {}
     for m in places:
         entry: RegionEntry = m.payload
         span = (parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end)
-        if (entry.source in ("city", "alias") or m.strict) and any(_overlaps(span, p) for p in persons):
+        if any(_overlaps(span, p) for p in persons) and (m.strict or _person_name(parsed.tokens[m.start].text)):
             continue
         if entry.weak and any(_overlaps(span, c) for c in companies):
             continue
         if entry.source == "adjective" and _names_a_street(parsed, m.end - 1):
             continue
-        hit = hits.setdefault(entry.code, EntityHit("region", entry.code, res.region_names[entry.code]))
+        if _skip(parsed, m, span, list(orgs)):
+            continue
+        code = entry.code
+        if entry.source == "adjective" and code in OBLAST_OF and _oblast_list(parsed, m.end - 1):
+            code = OBLAST_OF[code]
+        hit = hits.setdefault(code, EntityHit("region", code, res.region_names[code]))
         hit.mentions.append(Mention(span[0], span[1], parsed.text[span[0] : span[1]]))
     return list(hits.values())

@@ -7,6 +7,7 @@ compiled resources are cached per overlay file and its modification time.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from importlib import resources
@@ -166,8 +167,9 @@ def configure(overlay: str | Path | None) -> None:
 
 
 def overlay_path() -> Path | None:
-    """The configured user companies.yaml, if it exists."""
-    return _OVERLAY if _OVERLAY is not None and _OVERLAY.is_file() else None
+    """The user companies.yaml configured here or by $AVTOMON_COMPANIES (the CLI sets it), if it exists."""
+    path = _OVERLAY if _OVERLAY is not None else (Path(env) if (env := os.environ.get("AVTOMON_COMPANIES")) else None)
+    return path if path is not None and path.is_file() else None
 
 
 def get_resources() -> Resources:

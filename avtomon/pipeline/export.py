@@ -59,7 +59,7 @@ def _article_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
             stmt = stmt.limit(f.limit)
         result = s.execute(stmt.execution_options(yield_per=CHUNK))
         for chunk in result.partitions(CHUNK):
-            entities = entities_of(s, [r[0] for r in chunk])
+            entities = entities_of(s, [r[0] for r in chunk], f.passing)
             events = _event_types(s, [r[0] for r in chunk])
             for aid, published, feed, title, url, relevance, source, text in chunk:
                 ent = entities.get(aid, {})
@@ -78,7 +78,7 @@ def _event_types(s: Session, ids: list[int]) -> dict[int, list[str]]:
 def _mention_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
     with Session(engine) as s:
         stmt = (select(Mention.article_id, Article.published_at, Article.feed, Article.title, Entity.kind, Entity.key,
-                       Entity.name, Mention.text, Mention.start_char, Mention.end_char)
+                       Entity.name, Mention.text, Mention.start_char, Mention.end_char, Mention.passing)
                 .join(Article, Article.id == Mention.article_id).join(Entity, Entity.id == Mention.entity_id)
                 .where(and_(True, *article_conditions(f))).order_by(Mention.article_id, Mention.start_char))
         for row in s.execute(stmt.execution_options(yield_per=CHUNK)):
@@ -109,7 +109,7 @@ def sheets(engine: Engine, f: Filters) -> dict[str, Sheet]:
                                        "regions", "categories", "events", "text_source", "text"],
                           _article_rows(engine, f)),
         "mentions": Sheet("Mentions", ["article_id", "published", "source", "title", "kind", "key", "name",
-                                       "mention", "start", "end"], _mention_rows(engine, f)),
+                                       "mention", "start", "end", "passing"], _mention_rows(engine, f)),
         "companies": Sheet("Companies", ["name", "key", "articles", "mentions", "first_seen", "last_seen"],
                            _entity_rows(engine, "company", f)),
         "regions": Sheet("Regions", ["name", "key", "articles", "mentions", "first_seen", "last_seen"],

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from avtomon import settings
 from avtomon.db import chunks, conflict_insert
-from avtomon.extractors import EXTRACTOR_VERSION
+from avtomon.extractors import extractor_version
 from avtomon.extractors.records import Analysis, EntityHit
 from avtomon.models import Article, Entity, Event, Feed, Mention
 
@@ -55,7 +55,7 @@ def _pending_filter(reextract: bool, now: datetime | None = None):  # type: igno
     if reextract:
         return and_(page_ready, or_(Article.extract_status == "pending", stale, and_(
             Article.extract_status.in_(("done", "failed")),
-            or_(Article.extractor_version.is_(None), Article.extractor_version != EXTRACTOR_VERSION))))
+            or_(Article.extractor_version.is_(None), Article.extractor_version != extractor_version()))))
     return and_(page_ready, or_(Article.extract_status == "pending", stale))
 
 
@@ -103,10 +103,11 @@ def store_analyses(session: Session, articles: Sequence[Article], analyses: Sequ
     entity_ids = _entity_ids(session, [h for a in analyses for h in a.entities()])
     mentions, events = [], []
     for article, analysis in zip(articles, analyses, strict=True):
+        passing = {id(h) for h in analysis.passing}
         for hit in analysis.entities():
             eid = entity_ids[(hit.kind, hit.key)]
             mentions.extend({"article_id": article.id, "entity_id": eid, "start_char": m.start, "end_char": m.end,
-                             "text": m.text} for m in hit.mentions)
+                             "text": m.text, "passing": id(hit) in passing} for m in hit.mentions)
         for e in analysis.events:
             events.append({"article_id": article.id, "type": e.type,
                            "company_id": entity_ids.get(("company", e.company_key or "")),
@@ -118,9 +119,10 @@ def store_analyses(session: Session, articles: Sequence[Article], analyses: Sequ
     if events:
         session.execute(Event.__table__.insert(), events)
     now = _now()
+    version = extractor_version()
     # one executemany by primary key, not an UPDATE round trip per article
     session.execute(update(Article), [
-        {"id": article.id, "extract_status": "done", "extractor_version": EXTRACTOR_VERSION, "extract_error": None,
+        {"id": article.id, "extract_status": "done", "extractor_version": version, "extract_error": None,
          "extracted_at": now, "relevance": analysis.relevance, "relevant": analysis.relevant, "claimed_by": None,
          "claimed_at": None}
         for article, analysis in zip(articles, analyses, strict=True)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -35,6 +36,7 @@ class Filters:
     text: str | None = None
     limit: int | None = None
     include_irrelevant: bool = False
+    passing: bool = False  # also count product categories named only in passing
     resolved: dict[str, list[int]] = field(default_factory=dict)  # filter name → entity ids
 
 
@@ -108,6 +110,11 @@ def resolve(session: Session, f: Filters) -> Filters:
     return f
 
 
+def counted(f: Filters, mention: type[Mention] | Any = Mention) -> Any:
+    """The mentions a query counts: all, except categories named only in passing unless asked for."""
+    return True if f.passing else mention.passing.is_(False)
+
+
 def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
     """WHERE conditions on Article for every filter."""
     cond = []
@@ -128,7 +135,10 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
         ids = f.resolved.get(name)
         if ids:
             m = aliased(Mention)
-            cond.append(exists(select(m.id).where(m.article_id == Article.id, m.entity_id.in_(ids))))
+            where = [m.article_id == Article.id, m.entity_id.in_(ids)]
+            if name == "category" and not f.passing:
+                where.append(m.passing.is_(False))  # an article about the category, not one naming it in passing
+            cond.append(exists(select(m.id).where(*where)))
     if f.event:
         e = aliased(Event)
         cond.append(exists(select(e.id).where(e.article_id == Article.id, e.type == f.event)))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, Event, Mention
-from avtomon.pipeline.filters import Filters, article_conditions, resolve
+from avtomon.pipeline.filters import Filters, article_conditions, counted, resolve
 
 KINDS = {"companies": "company", "regions": "region", "categories": "category", "persons": "person",
          "organizations": "organization"}
@@ -35,7 +35,7 @@ def top_entities(engine: Engine, kind: str, f: Filters) -> Table:
         stmt = (select(Entity.name, Entity.key, func.count(func.distinct(Mention.article_id)).label("articles"),
                        func.count(Mention.id), func.min(Article.published_at), func.max(Article.published_at))
                 .join(Mention, Mention.entity_id == Entity.id).join(Article, Article.id == Mention.article_id)
-                .where(Entity.kind == kind, *article_conditions(f))
+                .where(Entity.kind == kind, counted(f), *article_conditions(f))
                 .group_by(Entity.id, Entity.name, Entity.key)
                 .order_by(func.count(func.distinct(Mention.article_id)).desc(), Entity.name)
                 .limit(f.limit or 20))
@@ -75,7 +75,7 @@ def articles(engine: Engine, f: Filters) -> Table:
         stmt = (select(Article.id, Article.published_at, Article.feed, Article.title, Article.url, Article.text)
                 .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc()).limit(f.limit or 50))
         found = list(s.execute(stmt))
-        entities = entities_of(s, [r[0] for r in found])
+        entities = entities_of(s, [r[0] for r in found], f.passing)
     rows = []
     for aid, published, feed, title, url, text in found:
         ent = entities.get(aid, {})
@@ -89,12 +89,13 @@ def _snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1].rsplit(" ", 1)[0] + "…"
 
 
-def entities_of(s: Session, ids: list[int]) -> dict[int, dict[str, list[str]]]:
-    """Article id → entity kind → names (companies, persons) or keys (regions, categories)."""
+def entities_of(s: Session, ids: list[int], passing: bool = False) -> dict[int, dict[str, list[str]]]:
+    """Article id → entity kind → names (companies, persons) or keys (regions, categories); categories
+    named only in passing are left out unless `passing`."""
     out: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for chunk in chunks(ids):
         stmt = (select(Mention.article_id, Entity.kind, Entity.name, Entity.key).join(Entity)
-                .where(Mention.article_id.in_(chunk)).distinct())
+                .where(Mention.article_id.in_(chunk), True if passing else Mention.passing.is_(False)).distinct())
         for aid, kind, name, key in s.execute(stmt):
             value = key if kind in ("region", "category") else name
             if value not in out[aid][kind]:
@@ -144,7 +145,8 @@ def pairs(engine: Engine, f: Filters, kind: str = "company-region") -> Table:
                 .select_from(ml).join(el, el.id == ml.entity_id)
                 .join(mr, and_(mr.article_id == ml.article_id)).join(er, er.id == mr.entity_id)
                 .join(Article, Article.id == ml.article_id)
-                .where(el.kind == left_kind, er.kind == right_kind, *article_conditions(f))
+                .where(el.kind == left_kind, er.kind == right_kind, counted(f, ml), counted(f, mr),
+                       *article_conditions(f))
                 .group_by(left, right)
                 .order_by(func.count(func.distinct(ml.article_id)).desc()).limit(f.limit or 50))
         rows = [list(r) for r in s.execute(stmt)]
