@@ -109,7 +109,10 @@ def _work_before(parsed: Parsed, first: int) -> bool:
     j = first - 1
     while j >= 0 and parsed.tokens[j].text in ("«", "„", "“"):
         j -= 1
-    return j >= 0 and parsed.tokens[j].sent == parsed.tokens[first].sent and parsed.tokens[j].lemma in WORK_HEADS
+    # «чемпионат КХЛ» is the league's championship: only a quoted or Latin name is the event's own name
+    named = j < first - 1 or parsed.tokens[first].text[:1].isascii()
+    return named and j >= 0 and parsed.tokens[j].sent == parsed.tokens[first].sent and parsed.tokens[
+        j].lemma in WORK_HEADS
 
 
 LOCATIVE = {"в", "во", "на", "территория", "из"}

@@ -24,6 +24,7 @@ class Pattern:
     rules: tuple[int, ...]
     payload: Any
     strict: bool = False  # must not start a sentence (Орёл, Газель)
+    quoted: bool = False  # must stand in quotes («Кама» the company, not the river)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class PhraseMatcher:
         self._by_first: dict[str, list[Pattern]] = defaultdict(list)
         self._firsts: frozenset[str] = frozenset()
 
-    def add(self, nlp: NLP, phrase: str, payload: Any, caps: bool = False, strict: bool = False) -> None:
+    def add(self, nlp: NLP, phrase: str, payload: Any, caps: bool = False, strict: bool = False,
+            quoted: bool = False) -> None:
         from razdel import tokenize
 
         words = [t.text for t in tokenize(phrase)]
@@ -70,7 +72,7 @@ class PhraseMatcher:
         # Челны) lemmatise differently in different cases, and so can a brand.
         forms = tuple(nlp.lemmas(w)[1] | {fold(w)} for w in words)
         rules = tuple(word_rule(w, caps) for w in words)
-        pattern = Pattern(forms, rules, payload, strict)
+        pattern = Pattern(forms, rules, payload, strict, quoted)
         for form in forms[0]:
             self._by_first[form].append(pattern)
 
@@ -115,7 +117,8 @@ class PhraseMatcher:
         out = []
         for p in self._candidates(tokens, i):
             end = self._walk(tokens, i, p)
-            if end is not None and (not p.strict or self._strict_ok(tokens, i)):
+            if end is not None and (not p.strict or self._strict_ok(tokens, i)) and (
+                    not p.quoted or (i > 0 and tokens[i - 1].text in OPEN_QUOTES)):
                 out.append(Match(i, end, p.payload, p.strict))
         out.sort(key=lambda m: m.start - m.end)
         return out

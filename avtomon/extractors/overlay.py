@@ -29,8 +29,9 @@ import yaml
 from avtomon.errors import ConfigError
 from avtomon.pipeline.config import SAFE_LOADER
 
-FIELDS = {"key", "name", "kind", "aliases", "parent", "owner", "region", "caps", "strict", "remove", "replace_aliases"}
-LISTS = ("aliases", "caps", "strict")
+FIELDS = {"key", "name", "kind", "aliases", "parent", "owner", "region", "caps", "strict", "quoted", "remove",
+          "replace_aliases"}
+LISTS = ("aliases", "caps", "strict", "quoted")
 
 
 def _entries(path: Path) -> list[dict[str, Any]]:

@@ -118,9 +118,11 @@ class Resources:
                              bool(raw.get("place")))
             self.org_entries[(entity, entry.key)] = entry
             caps, strict = set(raw.get("caps") or ()), set(raw.get("strict") or ())
+            quoted = set(raw.get("quoted") or ())
             for phrase in (entry.name, *entry.aliases):
                 self.alias_index.setdefault(fold(phrase.replace("«", "").replace("»", "")), entry)
-                self.orgs.add(self.nlp, phrase, entry, caps=phrase in caps, strict=phrase in strict)
+                self.orgs.add(self.nlp, phrase, entry, caps=phrase in caps, strict=phrase in strict,
+                              quoted=phrase in quoted)
 
     def _word_set(self, words: list[str]) -> frozenset[str]:
         """Each word as written (they are written as lemmas) and as pymorphy3 lemmatises it: «марка»
