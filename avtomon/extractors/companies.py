@@ -99,7 +99,7 @@ class Found:
 
 def _inside_non_org(quoted: list[QuotedName], m: Mention) -> bool:
     """A gazetteer name quoted after a product, work or place word: «грузовик «Урал»», «форум «Иннопром»»."""
-    return any(q.cls in ("product", "work", "place") and q.start <= m.start and m.end <= q.end for q in quoted)
+    return any(q.cls in ("product", "work", "place") and q.start - 1 <= m.start and m.end <= q.end + 1 for q in quoted)
 
 
 def _work_before(parsed: Parsed, first: int) -> bool:

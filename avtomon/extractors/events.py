@@ -23,7 +23,7 @@ from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, EventHit
 from avtomon.extractors.resources import Resources
 from avtomon.extractors.roles import Role, role_of, spread_over_lists
-from avtomon.extractors.triggers import SentenceInfo, Trigger, find_triggers, latest_year, sentence_info
+from avtomon.extractors.triggers import SentenceInfo, Trigger, clause, find_triggers, latest_year, sentence_info
 
 TYPES = ("launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal",
          "output", "recall")
@@ -56,8 +56,9 @@ class Evidence:
     trigger: Trigger
     info: SentenceInfo
     party: Mentioned | None  # None: the company was not named in the sentence (follow-up, main, linked)
-    how: str  # named | follow | main | owner | linked
-    subject: bool = False  # the acting company nearest before the trigger
+    how: str  # named | follow | main | owner | linked | supply
+    subject: bool = False  # the acting company nearest before the trigger, in its clause
+    in_clause: bool = False  # named in the trigger's own clause
 
 
 @dataclass
@@ -184,10 +185,13 @@ def _collect(parsed: Parsed, res: Resources, companies: list[EntityHit], title_e
     for trig in triggers:
         info = sentence_info(parsed, trig, latest)
         parties = by_sentence.get(trig.sent, [])
-        acting_before = [m for m in parties if m.last < trig.start and _acting(m)]
+        span = clause(parsed, trig)
+        # a former owner («на бывшем заводе Toyota») takes part in a deal only
+        parties = [m for m in parties if not m.role.former or trig.type == "deal"]
+        acting_before = [m for m in parties if m.last < trig.start and _acting(m) and m.first >= span.start]
         subject = acting_before[-1] if acting_before else None
         for m in parties:
-            found.add(m.hit, Evidence(trig, info, m, "named", m is subject))
+            found.add(m.hit, Evidence(trig, info, m, "named", m is subject, span.start <= m.first < span.stop))
         if subject is not None:
             last = (trig.sent, subject.hit)
         if trig.type == "deal" and (buyer := _buyer(parsed, trig.sent, parties)):
@@ -277,6 +281,7 @@ def features(cand: Candidate, main: EntityHit | None, title_end: int, parsed: Pa
         "trig": max(e.trigger.weight for e in evs),
         "n": math.log1p(len({e.trigger.sent for e in evs})),
         "named": float(bool(named)),
+        f"in_clause_{group}": float(any(e.in_clause for e in named)),
         f"subject_{group}": float(any(e.subject for e in evs)),
         f"acting_{group}": float(any(_acting(e.party) for e in named if e.party)),
         f"oblique_{group}": float(bool(named) and all(e.party.role.oblique for e in named if e.party)),
@@ -297,6 +302,7 @@ def features(cand: Candidate, main: EntityHit | None, title_end: int, parsed: Pa
         "negated": float(all(e.info.negated for e in evs)),
         "participle": float(all(e.trigger.participle for e in evs)),
         "figures": float(any(e.info.figures for e in evs)),
+        f"figures_{cand.type}": float(cand.type in ("sales", "output") and any(e.info.figures for e in evs)),
         "known": float(cand.hit.known),
         # the text as a whole: how much of it tells this type of event, and how central the company is
         "type_sents": math.log1p(len(view.type_sents.get(cand.type, ()))),

@@ -19,12 +19,13 @@ BEFORE, AFTER = 4, 5  # tokens around a trigger where its `with` / `without` wor
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
 _FIGURE = re.compile(r"\d[\d\s,.]*\s*(%|тыс|млн|млрд|шт|единиц|раз|процент)")
 _DATE = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)|\b(январ|феврал|март|апрел|ма[йя]|июн|июл|август|сентябр|октябр|ноябр|"
-                   r"декабр|квартал|полугоди|конц\w* года|ближайш|следующ\w* год|этом году)", re.I)
+                   r"декабр|квартал|полугоди|конц\w* года|следующ\w* год|этом году)", re.I)
 BACKGROUND = {"ранее", "раньше", "прежде", "когда-то", "некогда", "изначально", "первоначально"}
 BACKGROUND_PHRASES = (("ещё", "в"), ("еще", "в"), ("до", "этого"), ("в", "свой", "время"), ("в", "прошлое"))
 WEAK = {"мочь", "намерен", "намереваться", "рассчитывать", "рассматривать", "обсуждать", "изучать", "прорабатывать",
         "переговоры", "возможно", "вероятно", "якобы", "предполагать", "допускать", "исключить", "собираться",
-        "хотеть", "вести", "ожидать", "надеяться", "стремиться", "вопрос", "идея", "предложение", "заявка"}
+        "хотеть", "вести", "ожидать", "надеяться", "стремиться", "вопрос", "идея", "предложение", "заявка",
+        "решить", "решение", "готовить", "прорабатываться", "сомневаться"}
 FUTURE_MARKERS = {"планировать", "планироваться", "будет", "быть", "намерен", "собираться", "рассчитывать",
                   "предстоять", "назначить"}
 
@@ -136,7 +137,7 @@ def sentence_info(parsed: Parsed, trig: Trigger, latest: int | None) -> Sentence
     years = [int(y) for y in _YEAR.findall(text)]
     earlier = bool(years) and latest is not None and max(years) < latest
     background = earlier or bool(BACKGROUND & words) or any(_phrase_in(lemmas, p) for p in BACKGROUND_PHRASES)
-    dated = bool(_DATE.search(sentence.text)) or bool(_FIGURE.search(sentence.text))  # the whole sentence
+    dated = bool(_DATE.search(text)) or bool(_FIGURE.search(text))
     weak = bool(WEAK.intersection(lemmas)) and not dated
     future = any(t.lemma in FUTURE_MARKERS for t in tokens) or any(
         "futr" in p.tag for t in tokens if t.text.isalpha() for p in nlp.parses(t.text)[:1])
