@@ -1,67 +1,73 @@
-"""Accuracy is measured, not assumed: the gold set and factRuEval thresholds from the issue."""
+"""Accuracy is measured, not assumed.
+
+- `../shared/data/gold/dev.jsonl`: 120 stories annotated outside the project by data/ANNOTATION.md — the
+  thresholds of issue 11. The scorers' weights are fitted on it, so these are development figures; the
+  cross-validated ones (`python -m avtomon.extractors.train`) are the estimate for news never seen.
+- `tests/gold/*.jsonl`: our own sets, converted to the contract where its rules are mechanical
+  (goldfile.py): companies, organisations, regions and relevance must not regress; their categories were
+  annotated as every product named, so they check category mentions; their events follow older rules
+  and are held to a floor.
+- factRuEval-2016: ORG not below the figure before issue 11, PER and LOC not below raw natasha.
+"""
 
 from pathlib import Path
 
 import pytest
 
-from avtomon.extractors.evaluate import evaluate, load_gold
+from avtomon.extractors.evaluate import Report, evaluate, load_gold
+from avtomon.extractors.records import Analysis
 from tests.conftest import shared_data
 
 pytestmark = pytest.mark.usefixtures("nlp")
-GOLD = Path(__file__).parent / "gold" / "auto.jsonl"
+GOLD = Path(__file__).parent / "gold"
+DEV_THRESHOLDS = {"companies": 0.92, "org_other": 0.85, "regions": 0.97, "categories": 0.88, "events": 0.75}
 
 
 @pytest.fixture(scope="module")
-def report():  # type: ignore[no-untyped-def]
-    return evaluate(load_gold(GOLD))
+def dev() -> Report:
+    return evaluate(load_gold(shared_data() / "gold" / "dev.jsonl"))
 
 
-def test_gold_set_is_big_and_varied() -> None:
-    items = load_gold(GOLD)
-    auto = [i for i in items if i.get("relevant", True)]
-    assert len(auto) >= 40 and len(items) - len(auto) >= 15
-    assert len({e[0] for i in items for e in i["events"]}) == 8  # every event type
-    assert len({c for i in items for c in i["categories"]}) >= 18
-    assert len({r for i in items for r in i["regions"]}) >= 20
+def test_dev_set_is_read_as_it_is() -> None:
+    items = load_gold(shared_data() / "gold" / "dev.jsonl")
+    assert len(items) == 120 and sum(not i["relevant"] for i in items) == 20
+    assert {"output", "recall"} <= {e[0] for i in items for e in i["events"]}
+    assert "trailers" in {c for i in items for c in i["categories"]}
 
 
-@pytest.mark.parametrize(("field", "threshold"),
-                         [("companies", 0.9), ("regions", 0.9), ("categories", 0.85), ("events", 0.7)])
-def test_f1_thresholds(report, field: str, threshold: float) -> None:  # type: ignore[no-untyped-def]
-    assert report.scores[field].f1 >= threshold, report.table()
+@pytest.mark.parametrize(("field", "threshold"), sorted(DEV_THRESHOLDS.items()))
+def test_dev_thresholds(dev: Report, field: str, threshold: float) -> None:
+    assert dev.scores[field].f1 >= threshold, dev.table()
 
 
-@pytest.mark.parametrize("name", ["holdout.jsonl", "unseen.jsonl", "fresh.jsonl", "long.jsonl"])
-def test_f1_on_texts_written_after_tuning(name: str) -> None:
-    later = evaluate(load_gold(Path(__file__).parent / "gold" / name))
-    thresholds = {"companies": 0.9, "org_other": 0.8, "regions": 0.9, "categories": 0.9, "events": 0.8}
-    for field, threshold in thresholds.items():
-        assert later.scores[field].f1 >= threshold, (field, later.table())
-    assert later.relevance.accuracy == 1.0
+def test_dev_relevance(dev: Report) -> None:
+    assert dev.relevance.accuracy >= 0.97, dev.relevance
 
 
-def test_untouched_set_kept_out_of_tuning() -> None:
-    """Written last and scored once; never tuned on (see tests/gold/build_untouched.py)."""
-    untouched = evaluate(load_gold(Path(__file__).parent / "gold" / "untouched.jsonl"))
-    for field in ("companies", "org_other", "regions", "categories"):
-        assert untouched.scores[field].f1 >= 0.9, (field, untouched.table())
-    assert untouched.scores["events"].f1 >= 0.7, untouched.table()
-    assert untouched.relevance.accuracy == 1.0
+def _named_categories(a: Analysis) -> Analysis:
+    """Our own sets annotate every product named: score salient and passing categories together."""
+    return Analysis(a.companies, a.organizations, a.regions, [*a.categories, *a.passing], [], a.persons, a.events,
+                    a.relevance, a.relevant)
 
 
-def test_relevance_on_gold(report) -> None:  # type: ignore[no-untyped-def]
-    assert report.relevance.accuracy >= 0.95
-    assert report.relevance.fn == 0  # no auto-industry text marked irrelevant
+@pytest.mark.parametrize("name", ["auto.jsonl", "holdout.jsonl", "unseen.jsonl", "fresh.jsonl", "long.jsonl",
+                                  "untouched.jsonl"])
+def test_own_sets_do_not_regress(name: str) -> None:
+    report = evaluate(load_gold(GOLD / name), adapt=_named_categories)
+    for field, threshold in {"companies": 0.97, "org_other": 0.95, "regions": 0.97, "categories": 0.9}.items():
+        assert report.scores[field].f1 >= threshold, (field, report.table())
+    assert report.scores["events"].f1 >= 0.65, report.table()  # older attribution rules: a floor
+    assert report.relevance.accuracy == 1.0
 
 
 def test_factru_ner_not_below_natasha_and_better_on_org() -> None:
     from avtomon.extractors.ner_eval import evaluate_factru, load_relevant_ids
 
-    labels = load_relevant_ids(Path(__file__).parent / "gold" / "factru_relevant.txt")
+    labels = load_relevant_ids(GOLD / "factru_relevant.txt")
     ner = evaluate_factru(shared_data() / "factru2016" / "devset", labels)
     assert ner.documents == 122
     assert ner.relevance is not None and ner.relevance.accuracy >= 0.95, ner.relevance
     assert abs(ner.natasha["ORG"].f1 - 0.667) < 0.01  # the baseline is what the README says
-    for t in ("ORG", "PER", "LOC"):
+    for t in ("PER", "LOC"):
         assert ner.ours[t].f1 >= ner.natasha[t].f1, (t, ner.table())
-    assert ner.ours["ORG"].f1 > ner.natasha["ORG"].f1 + 0.01
+    assert ner.ours["ORG"].f1 >= 0.751, ner.table()  # the figure before issue 11

@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from avtomon.extractors.linear import model
 from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, Mention
+from avtomon.extractors.relevance import evidence
 from avtomon.extractors.resources import KIND_CATEGORY, Resources
 from avtomon.extractors.triggers import find_triggers
 
@@ -143,6 +144,8 @@ def candidates(parsed: Parsed, res: Resources, claimed: list[tuple[int, int]], c
             if any(m.start < title_end for m in hit.mentions):
                 title_kinds.add(key)
     generic = sum(1 for t in parsed.tokens if t.lemma in GENERIC_CARS)
+    known = sum(1 for c in companies if c.known)
+    auto = evidence(parsed.tokens, known, 0)  # a text with no auto company or vocabulary is about something else
     if kinds.get("passenger_cars") and "passenger_cars" not in found:
         found["passenger_cars"] = []  # «Toyota закрывает завод… 100 тыс. автомобилей»: the carmaker's cars
     for key in kinds:
@@ -153,8 +156,10 @@ def candidates(parsed: Parsed, res: Resources, claimed: list[tuple[int, int]], c
     out = {}
     for key, mentions in found.items():
         models = sum(1 for i, _ in mentions if parsed.tokens[i].text in res.model_category)
-        out[key] = (mentions, features(parsed, key, mentions, total, top, title_end, kinds, title_kinds,
-                                       event_sentences, generic, models, claimed))
+        feats = features(parsed, key, mentions, total, top, title_end, kinds, title_kinds, event_sentences, generic,
+                         models, claimed)
+        feats["auto"] = min(auto, 4.0) / 4.0
+        out[key] = (mentions, feats)
     return out
 
 

@@ -134,6 +134,26 @@ def _inside_longer_quote(quoted: list[QuotedName], m: Mention) -> bool:
                and q.cls not in ("product", "work", "place") for q in quoted)
 
 
+def _unquoted(parsed: Parsed, m: Match) -> tuple[int, int]:
+    """The mention of a gazetteer match without the quotes a quoted alias («Урал») takes in."""
+    first, last = m.start, m.end - 1
+    while first < last and parsed.tokens[first].text in ("«", "„", "“", '"'):
+        first += 1
+    while last > first and parsed.tokens[last].text in ("»", "”", '"'):
+        last -= 1
+    return parsed.tokens[first].start, parsed.tokens[last].end
+
+
+def _inside_longer_org(parsed: Parsed, m: Match, ner_orgs: list[tuple[int, int]]) -> bool:
+    """«Министерство сельского хозяйства и пищевой промышленности»: a longer name natasha found, starting
+    where a gazetteer organisation does, is an organisation of its own (companies always win)."""
+    if m.payload.entity != "organization":
+        return False
+    start, end = parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end
+    return any(a == start and b > end and len(parsed.text[end:b].split()) >= 2 and "\n" not in parsed.text[a:b]
+               for a, b in ner_orgs)
+
+
 def _with_region(parsed: Parsed, res: Resources, entry: OrgEntry, m: Match, regions: list[Match]) -> str | None:
     """«Фонд развития промышленности» + «Челябинской области»: a public body of a region is an
     organisation of its own; returns the region's words as written, or None."""
@@ -166,19 +186,38 @@ def _subsidiary(parsed: Parsed, m: Match) -> int | None:
     return last
 
 
+RUSSIA = re.compile(r"^(Росси[ия]|РФ|Российской Федерации)$")
+
+
+def _foreign_place(parsed: Parsed, entry: OrgEntry, mm: Mention) -> tuple[int, int] | None:
+    """The natasha LOC span right after a public body of the gazetteer («МИД» + «РФ», «Генеральная
+    прокуратура» + «ОАЭ»), when the gazetteer has no region for it."""
+    if entry.entity != "organization" or entry.kind not in ("government", "finance"):
+        return None
+    for loc in parsed.ner:
+        if loc.type == "LOC" and 0 <= loc.start - mm.end <= 1 and parsed.text[mm.end : loc.start].strip() == "":
+            return loc.start, loc.end
+    return None
+
+
 def _from_gazetteers(nlp: NLP, parsed: Parsed, res: Resources, found: Found, quoted: list[QuotedName],
                      regions: list[Match], unknown: Unknown) -> None:
-    hits = []
+    hits, surnames = [], set()
+    ner_orgs = [(s.start, s.end) for s in parsed.ner if s.type == "ORG"]
     for m in res.orgs.find(parsed.tokens):
-        start, end = parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end
+        start, end = _unquoted(parsed, m)
         mm = Mention(start, end, parsed.text[start:end])
-        if _inside_longer_quote(quoted, mm):
+        if _inside_longer_quote(quoted, mm) or _inside_longer_org(parsed, m, ner_orgs):
             continue
-        if (_inside_full_name(nlp, parsed, mm) or _inside_non_org(quoted, mm) or _work_before(parsed, m.start)
-                or (m.payload.place and _used_as_place(parsed, m.start))):
+        if _inside_full_name(nlp, parsed, mm):
+            surnames.add(m.payload.key)  # «Джеффри Уильямс»: the person, here and wherever the text says «Уильямс»
+            continue
+        if _inside_non_org(quoted, mm) or _work_before(parsed, m.start) or (
+                m.payload.place and _used_as_place(parsed, m.start)):
             found.claimed.append((start, end))
             continue
         hits.append((m, mm))
+    hits = [(m, mm) for m, mm in hits if m.payload.key not in surnames or parsed.text[mm.start - 1 : mm.start] == "«"]
     # one sense per text: if «КАМАЗ» is a football club once, the bare «КАМАЗ» in the title is too
     clubs = {m.payload.key for m, _ in hits if m.payload.entity == "company" and _sports_club(parsed, m.start)}
     for match, mm in hits:
@@ -194,6 +233,15 @@ def _from_gazetteers(nlp: NLP, parsed: Parsed, res: Resources, found: Found, quo
             # the club bears the brand as the text writes it, not the plant's name: «ХК «Лада»», «ФК «Урал»»
             club = quoted_name(nlp, match.payload.name) or nominative_org(nlp, mm.text.strip("«»"))
             found.add("organization", f"club-{match.payload.key}", club, mm, True, "other")
+            continue
+        loc = _foreign_place(parsed, entry, mm) if not _with_region(parsed, res, entry, match, regions) else None
+        if loc is not None:
+            full = parsed.text[mm.start : loc[1]]
+            if RUSSIA.match(parsed.text[loc[0] : loc[1]]):  # «МИД РФ», «МЧС России»: the same federal body
+                found.add_entry(entry, Mention(mm.start, loc[1], full))
+            else:  # «Министерство сельского хозяйства Германии»: another country's body
+                name = f"{nominative_org(nlp, mm.text)} {parsed.text[loc[0] : loc[1]]}"
+                found.add("organization", fold(name), name, Mention(mm.start, loc[1], full), False, entry.kind)
             continue
         place = _with_region(parsed, res, entry, match, regions)
         if place:
@@ -236,7 +284,7 @@ def _region_name(parsed: Parsed, places: list[Match], start: int, end: int) -> b
 
 _MODEL_NAME = re.compile(r"^[A-ZА-ЯЁ][\w]*-\d[\w-]*$")  # «КАМАЗ-43118», «ЛиАЗ-6274»: a model
 _EVENT_NAME = re.compile(r"(show|expo|forum|форум|выставк\w*|фестивал\w*|конференци\w*|шоу)$", re.I)
-_PREPOSITION_INSIDE = re.compile(r"\s(из|в|на|для|от|с|по)\s")
+_PREPOSITION_INSIDE = re.compile(r"^\S+\s(из)\s")  # «Фонд из ОАЭ»: a description, not a name
 
 
 def _not_a_name(nlp: NLP, parsed: Parsed, res: Resources, start: int, end: int, name: str) -> bool:
@@ -263,7 +311,8 @@ def _not_a_name(nlp: NLP, parsed: Parsed, res: Resources, start: int, end: int, 
 def _widen_to_quote(quoted: list[QuotedName], start: int, end: int) -> tuple[int, int]:
     """A NER span inside a quoted name without descriptor takes the whole name: «Вести Ульяновск»."""
     for q in quoted:
-        if q.cls in ("none", "legal") and q.start <= start < q.end and end <= q.end + 1:
+        if (q.cls in ("none", "legal") and q.start <= start < q.end and end <= q.end + 1 and q.text[:1].isupper()
+                and len(q.text.split()) <= 4):
             return q.start, q.end
     return start, end
 

@@ -186,8 +186,8 @@ class PlaceNames:
             if q.cls == "place":
                 self._add(q.text)
         for span in parsed.ner:
-            if span.type == "LOC":
-                self._add(span.text)
+            if span.type == "LOC" and " " not in span.text.strip():
+                self._add(span.text)  # one-word toponyms: «в Большом театре» does not make the theatre a place
 
     def _add(self, name: str) -> None:
         words = fold(name.strip("«»\"“” ")).split()

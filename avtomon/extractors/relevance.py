@@ -44,10 +44,12 @@ def relevance(parsed: Parsed, companies: list[EntityHit], categories: list[Entit
     `categories` are the ones the text is about; `passing` counts those named only in passing.
     """
     known = sum(1 for c in companies if c.known)
-    # a company outside the gazetteer was called one by auto-industry words around it: weaker evidence
-    unknown = min(UNKNOWN_MAX, UNKNOWN_WEIGHT * sum(1 for c in companies if not c.known))
+    # a company outside the gazetteer was called one by auto-industry words around it: weaker evidence; one
+    # taken for a company only because the text looked like auto news is no evidence at all
+    cued = {c.key for c in companies if c.known or c.company_kind != "guessed"}
+    unknown = min(UNKNOWN_MAX, UNKNOWN_WEIGHT * sum(1 for c in companies if not c.known and c.key in cued))
     score = (evidence(parsed.tokens, known, 0) + SALIENT_WEIGHT * len(categories) + PASSING_WEIGHT * passing
-             + unknown + 0.3 * sum(1 for e in events if e.company))
+             + unknown + 0.3 * sum(1 for e in events if e.company_key in cued))
     if set(tags) & AUTO_TAGS:
         score += TAG_PRIOR
     value = score_to_relevance(score)

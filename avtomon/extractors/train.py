@@ -132,8 +132,7 @@ def train(name: str, samples: list[Sample], missed: int, out: dict[str, Any], ve
 def category_samples(items: list[dict[str, Any]], analyses: list[Any]) -> tuple[list[Sample], int]:
     samples, missed = [], 0
     for i, (item, a) in enumerate(zip(items, analyses, strict=True)):
-        if not item.get("relevant", True):
-            continue
+        # texts outside the industry count too: their categories are all wrong (they have none)
         gold = set(item.get("categories", []))
         trace: dict[str, dict[str, float]] = a.trace.get("categories", {})
         samples += [Sample(i, key, feats, key in gold) for key, feats in trace.items()]

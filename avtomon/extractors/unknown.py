@@ -49,6 +49,7 @@ AUTO_NAME = re.compile(r"(авто|мотор|motor|шин|tyre|tire|трак|tr
 # «… Мануфэкчуринг Рус», «… Group Rus», «… СНГ»: a foreign maker's Russian subsidiary
 SUBSIDIARY = re.compile(r"(\bрус|\brus|\bмануф\w+|\bmanufacturing|\bмоторс?\b|\bmotors?\b|\bсйэнджи\b)$", re.I)
 CONTEXT_TOKENS = 3
+GUESSED = "guessed"  # a company only because the text is about the industry: no evidence of relevance itself
 # a name in a sentence about a match or a season is a club: «Трактор», «Автомобилист»
 SPORT = {"матч", "кхл", "вхл", "рпл", "фнл", "нхл", "турнир", "чемпионат", "сезон", "клуб", "команда", "игрок",
          "тренер", "гол", "шайба", "плей-офф", "болельщик", "хоккейный", "футбольный", "лига", "кубок", "счёт"}
@@ -202,7 +203,7 @@ def _decide(parsed: Parsed, item: UnknownName, auto_text: bool) -> tuple[str, st
     decided = [k for k in kinds if k[0] != "undecided"]
     choice = next((k for k in decided if k[0] == "company"), decided[0] if decided else ("undecided", None))
     if choice[0] == "undecided":
-        return ("company", None) if auto_text else ("organization", "other")
+        return ("company", GUESSED) if auto_text else ("organization", "other")
     return choice
 
 
@@ -235,4 +236,7 @@ def classify_unknowns(nlp: NLP, parsed: Parsed, unknown: Unknown, found: Found, 
                 more += _other_occurrences(parsed, alias, found.claimed + [(m.start, m.end) for m in mentions])
             mentions += [Mention(a, b, parsed.text[a:b]) for a, b in more if all(m.start != a for m in mentions)]
         for m in sorted(mentions, key=lambda m: m.start):
-            found.add(entity, key, name, m, known=False, kind=kind)
+            if entity == "company":
+                found.add(entity, key, name, m, known=False, kind=None, company_kind=kind)
+            else:
+                found.add(entity, key, name, m, known=False, kind=kind)
