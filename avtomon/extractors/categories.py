@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from itertools import pairwise
 
 from avtomon.extractors.linear import model
 from avtomon.extractors.nlp import Parsed
@@ -100,6 +101,20 @@ def _context(parsed: Parsed, i: int, words: set[str], span: int = 3) -> bool:
     return False
 
 
+def _list_heads(parsed: Parsed, found: dict[str, list[tuple[int, Mention]]]) -> dict[int, int]:
+    """«заводы по выпуску оснастки, сидений, выхлопных систем и электромобилей»: a category in a list reads
+    its context from the list's first item; maps a mention's token to the first item's token."""
+    starts = sorted({i for mentions in found.values() for i, _ in mentions})
+    head: dict[int, int] = {}
+    for prev, cur in pairwise(starts):
+        between = parsed.tokens[prev + 1 : cur]
+        if parsed.tokens[prev].sent == parsed.tokens[cur].sent and len(between) <= 5 and any(
+                t.text in (",", "и") for t in between) and all(t.text in (",", "и", "а", "также") or t.lemma.endswith(
+                ("ый", "ий", "ой")) or (t.text.isalpha() and t.text.islower() and len(between) <= 3) for t in between):
+            head[cur] = head.get(prev, prev)
+    return head
+
+
 def features(parsed: Parsed, key: str, mentions: list[tuple[int, Mention]], total: int, top: int, title_end: int,
              kinds: Counter[str], title_kinds: set[str], event_sentences: set[int], generic: int,
              models: int, claimed: list[tuple[int, int]]) -> dict[str, float]:
@@ -144,6 +159,7 @@ def candidates(parsed: Parsed, res: Resources, claimed: list[tuple[int, int]], c
             if any(m.start < title_end for m in hit.mentions):
                 title_kinds.add(key)
     generic = sum(1 for t in parsed.tokens if t.lemma in GENERIC_CARS)
+    lists = _list_heads(parsed, found)
     known = sum(1 for c in companies if c.known)
     auto = evidence(parsed.tokens, known, 0)  # a text with no auto company or vocabulary is about something else
     if kinds.get("passenger_cars") and "passenger_cars" not in found:
@@ -156,8 +172,8 @@ def candidates(parsed: Parsed, res: Resources, claimed: list[tuple[int, int]], c
     out = {}
     for key, mentions in found.items():
         models = sum(1 for i, _ in mentions if parsed.tokens[i].text in res.model_category)
-        feats = features(parsed, key, mentions, total, top, title_end, kinds, title_kinds, event_sentences, generic,
-                         models, claimed)
+        feats = features(parsed, key, [(lists.get(i, i), m) for i, m in mentions], total, top, title_end, kinds,
+                         title_kinds, event_sentences, generic, models, claimed)
         feats["auto"] = min(auto, 4.0) / 4.0
         out[key] = (mentions, feats)
     return out

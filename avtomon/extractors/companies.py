@@ -97,9 +97,11 @@ class Found:
         return self.add("company", entry.key, entry.name, m, True, None, entry.kind, entry.parent)
 
 
-def _inside_non_org(quoted: list[QuotedName], m: Mention) -> bool:
-    """A gazetteer name quoted after a product, work or place word: «грузовик «Урал»», «форум «Иннопром»»."""
-    return any(q.cls in ("product", "work", "place") and q.start - 1 <= m.start and m.end <= q.end + 1 for q in quoted)
+def _inside_non_org(quoted: list[QuotedName], m: Mention, company: bool) -> bool:
+    """A gazetteer name quoted after a product, work or place word: «грузовик «Урал»», «форум «Иннопром»»,
+    «технопарк «Сколково»» (a company quoted after a place word is the owner of the place)."""
+    classes = ("product", "work") if company else ("product", "work", "place")
+    return any(q.cls in classes and q.start - 1 <= m.start and m.end <= q.end + 1 for q in quoted)
 
 
 def _work_before(parsed: Parsed, first: int) -> bool:
@@ -212,7 +214,7 @@ def _from_gazetteers(nlp: NLP, parsed: Parsed, res: Resources, found: Found, quo
         if _inside_full_name(nlp, parsed, mm):
             surnames.add(m.payload.key)  # «Джеффри Уильямс»: the person, here and wherever the text says «Уильямс»
             continue
-        if _inside_non_org(quoted, mm) or _work_before(parsed, m.start) or (
+        if _inside_non_org(quoted, mm, m.payload.entity == "company") or _work_before(parsed, m.start) or (
                 m.payload.place and _used_as_place(parsed, m.start)):
             found.claimed.append((start, end))
             continue

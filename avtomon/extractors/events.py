@@ -22,7 +22,7 @@ from avtomon.extractors.linear import model
 from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, EventHit
 from avtomon.extractors.resources import Resources
-from avtomon.extractors.roles import Role, role_of, spread_over_lists
+from avtomon.extractors.roles import LABEL_PLACES, Role, role_of, spread_over_lists
 from avtomon.extractors.triggers import SentenceInfo, Trigger, clause, find_triggers, latest_year, sentence_info
 
 TYPES = ("launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal",
@@ -83,8 +83,13 @@ def _mentions(parsed: Parsed, res: Resources, companies: list[EntityHit]) -> dic
     roles = spread_over_lists(parsed, [(a, b) for a, b, _ in spans], roles, res.models)
     out: dict[int, list[Mentioned]] = defaultdict(list)
     for (a, b, hit), role in zip(spans, roles, strict=True):
-        if not role.goods:
+        if not role.goods and not (role.place and parsed.tokens[a - 1].lemma in LABEL_PLACES):
             out[parsed.tokens[a].sent].append(Mentioned(a, b, hit, role))
+    # «Автотор собрал 110 тыс. машин, из них 60% — китайских марок Chery»: brands after the maker are its goods
+    for si, mentions in out.items():
+        if not any(m.role.counted for m in mentions):
+            makers = [m for m in mentions if not m.role.branded and _acting(m)]
+            out[si] = [m for m in mentions if not (m.role.branded and any(k.last < m.first for k in makers))]
     return out
 
 
@@ -328,8 +333,16 @@ def _event(parsed: Parsed, cand: Candidate, regions: list[EntityHit], categories
     """The event of a decided candidate: its first news sentence (else its first) as the evidence."""
     ev = min(cand.evidence, key=lambda e: (e.info.background, e.party is None, e.trigger.sent))
     sentence = parsed.sentences[ev.trigger.sent]
-    region = next((r.key for r in regions if any(sentence.start <= m.start < sentence.end for m in r.mentions)), None)
     sents = {e.trigger.sent for e in cand.evidence}
+    # the region of the evidence sentence, else of another sentence telling it, else the text's only region
+    region = None
+    for si in [ev.trigger.sent, *sorted(sents)]:
+        s = parsed.sentences[si]
+        region = next((r.key for r in regions if any(s.start <= m.start < s.end for m in r.mentions)), None)
+        if region:
+            break
+    if region is None and len(regions) == 1:
+        region = regions[0].key
     cats = [c.key for c in categories if any(parsed.sentences[s].start <= m.start < parsed.sentences[s].end
                                              for s in sents for m in c.mentions)]
     return EventHit(cand.type, cand.hit.name, cand.hit.key, region, tuple(cats), sentence.start, sentence.end,

@@ -120,9 +120,20 @@ def not_an_org(parsed: Parsed, start: int, end: int, res: Resources) -> bool:
     after = parsed.tokens[idx[-1] + 1] if idx[-1] + 1 < len(parsed.tokens) else None
     if words[-1].lemma in DESCRIPTORS and after is not None and after.text in OPENING_QUOTES:
         return True
+    if len(words) == 1 and words[0].first_in_sentence and _common_noun(words[0].text):
+        return True  # «Кроссоверы выпускаются…»: a capital at the start of a sentence makes no name
     head = words[-1].lemma
     generic = head in GENERIC_HEADS or (head in DESCRIPTORS and not place_word(res, parsed, idx[0]))
     return words[0].first_in_sentence and generic and not any(t.text[:1].isupper() for t in words[1:])
+
+
+def _common_noun(word: str) -> bool:
+    """A dictionary noun that is no name, place or organisation («Кроссоверы», «Поставщики»)."""
+    from avtomon.extractors.nlp import get_nlp
+
+    parses = get_nlp().parses(word)
+    return bool(parses) and parses[0].is_known and parses[0].tag.POS == "NOUN" and not (
+        {"Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr"} & set(parses[0].tag.grammemes))
 
 
 def place_word(res: Resources, parsed: Parsed, i: int) -> bool:

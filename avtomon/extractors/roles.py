@@ -59,6 +59,7 @@ class Role:
     former: bool = False  # «бывший завод Volkswagen»
     joined: bool = False  # «Соллерс и Isuzu»: the second of two names joined by «и»
     counted: bool = False  # the sentence gives market figures: a brand there is counted as a company
+    branded: bool = False  # «марки Chery», «бренда Kaiyi»: named as a brand (goods when a maker acts before it)
 
 
 def _is_adjective(nlp_parses: list, token: Token) -> bool:
@@ -184,8 +185,9 @@ def role_of(parsed: Parsed, first: int, last: int, models: frozenset[str], known
         lemmas[1] in PLACE_WORDS | OWNER_WORDS or parsed.tokens[prev[1]].text in QUOTES | {"»"})
     owned = any(lem in OWNER_WORDS for lem in lemmas[:3]) or holder
     oblique = any(parsed.tokens[j].text.lower() in PREPOSITIONS for j in prev[:2])
+    branded = any(lem in ("марка", "бренд") for lem in lemmas[:2])
     return Role(goods=goods, place=place, owned=owned, oblique=oblique, former="бывший" in lemmas[:3],
-                joined=bool(prev) and parsed.tokens[prev[0]].text == "и", counted=counted)
+                joined=bool(prev) and parsed.tokens[prev[0]].text == "и", counted=counted, branded=branded)
 
 
 def in_list(parsed: Parsed, a_last: int, b_first: int, models: frozenset[str] = frozenset()) -> bool:
@@ -207,5 +209,6 @@ def spread_over_lists(parsed: Parsed, spans: list[tuple[int, int]], roles: list[
     for i in range(1, len(spans)):
         if in_list(parsed, spans[i - 1][1], spans[i][0], models):
             head = out[i - 1]
-            out[i] = replace(out[i], oblique=out[i].oblique or head.oblique, goods=out[i].goods or head.goods)
+            out[i] = replace(out[i], oblique=out[i].oblique or head.oblique, goods=out[i].goods or head.goods,
+                             branded=out[i].branded or head.branded)
     return out
