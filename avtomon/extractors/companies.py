@@ -296,7 +296,7 @@ def _not_a_name(nlp: NLP, parsed: Parsed, res: Resources, start: int, end: int, 
         return True
     if any(w in res.models for w in surface.split()[1:]) or _EVENT_NAME.search(surface):
         return True  # «Лады Искра», «Moscow Auto Show»
-    if _MODEL_NAME.match(surface) or PLACE_TAILS.search(surface) or _PREPOSITION_INSIDE.search(f" {name} "):
+    if _MODEL_NAME.match(surface) or PLACE_TAILS.search(surface) or _PREPOSITION_INSIDE.search(name):
         return True
     idx = parsed.token_range(start, end)
     words = [parsed.tokens[i] for i in idx if parsed.tokens[i].text not in ("«", "»")]
@@ -319,11 +319,29 @@ def _widen_to_quote(quoted: list[QuotedName], start: int, end: int) -> tuple[int
     return start, end
 
 
+def _company_not_person(parsed: Parsed, start: int, end: int) -> bool:
+    """«компания Ковалент Моторс» tagged PER: a descriptor before it or a company word in it make it a company."""
+    from avtomon.extractors.unknown import SUBSIDIARY
+
+    i = parsed.start_index.get(start)
+    before = parsed.tokens[i - 1].text.lower() if i else ""  # nominative only: «президент компании Бу Андерссон»
+    if bool(SUBSIDIARY.search(parsed.text[start:end])):
+        return True
+    return before in {"компания", "концерн", "производитель", "автопроизводитель", "стартап", "дистрибьютор",
+                      "холдинг"} and not _person_name(parsed.text[start:end])
+
+
+def _person_name(text: str) -> bool:
+    from avtomon.extractors.nlp import get_nlp
+
+    return any({"Name", "Surn", "Patr"} & set(p.tag.grammemes) for w in text.split() for p in get_nlp().parses(w)[:2])
+
+
 def _from_ner(nlp: NLP, parsed: Parsed, res: Resources, found: Found, unknown: Unknown, places: PlaceNames,
               regions: list[Match], quoted: list[QuotedName]) -> None:
     """natasha's ORG spans: gazetteer aliases written another way are added; the rest are unknown names."""
     for span in parsed.ner:
-        if span.type != "ORG":
+        if span.type != "ORG" and not (span.type == "PER" and _company_not_person(parsed, span.start, span.end)):
             continue
         start, end = clean_span(parsed.text, span.start, span.end)
         start, end = _widen_to_quote(quoted, start, end)

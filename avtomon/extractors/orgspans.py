@@ -38,9 +38,17 @@ def clean_span(text: str, start: int, end: int) -> tuple[int, int]:
         while end > start and text[end - 1].isspace():
             end -= 1
     m = NATIONALITY.match(text, start, end)
-    if m and m.end() < end and text[m.end()].isupper():
-        start = m.end()
+    if m and m.end() < end:
+        rest = DESCRIPTOR_WORD.match(text, m.end(), end)  # «Американская компания Ковалент Моторс»
+        if rest and rest.end() < end and text[rest.end()].isupper():
+            start = rest.end()
+        elif text[m.end()].isupper():
+            start = m.end()
     return start, end
+
+
+DESCRIPTOR_WORD = re.compile(r"(компания|концерн|корпорация|группа|холдинг|производитель|автопроизводитель|фирма|"
+                             r"стартап)\s+", re.I)
 
 
 def quoted_core(parsed: Parsed, start: int, end: int) -> tuple[int, int]:
