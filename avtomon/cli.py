@@ -61,11 +61,20 @@ def _use_companies_file(given: str | None, feeds_file: str) -> None:
     if given:
         if not Path(given).is_file():
             raise ConfigProblem(f"--companies {given}: no such file (create it, see README «Your own companies»)")
-        os.environ["AVTOMON_COMPANIES"] = str(Path(given).resolve())
-        return
-    beside = Path(feeds_file).resolve().parent / "companies.yaml"
-    if beside.is_file():
-        os.environ["AVTOMON_COMPANIES"] = str(beside)
+        path = Path(given).resolve()
+    else:
+        path = Path(feeds_file).resolve().parent / "companies.yaml"
+        if not path.is_file():
+            return
+    from avtomon.errors import ConfigError
+    from avtomon.extractors.overlay import merge_overlay
+    from avtomon.extractors.resources import load_yaml
+
+    try:  # checked here, once: a mistake is a clear message with exit 2, not a failure of every article
+        merge_overlay(load_yaml("companies.yaml"), path)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
+    os.environ["AVTOMON_COMPANIES"] = str(path)
 
 
 def _progress_printer(ctx: Context) -> tuple[Callable[[Any, int], None] | None, Callable[[], None]]:

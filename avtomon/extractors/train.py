@@ -169,6 +169,13 @@ BUILDERS: dict[str, Callable[[list[dict[str, Any]], list[Any]], tuple[list[Sampl
 }
 
 
+def _same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
+    """The same scorer: threshold and every weight equal to 3 decimals."""
+    if not a or a.get("threshold") != b["threshold"] or set(a["weights"]) != set(b["weights"]):
+        return False
+    return all(abs(a["weights"][k] - b["weights"][k]) < 1e-3 for k in b["weights"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from avtomon.extractors.analyze import analyze_many, compose
     from avtomon.extractors.evaluate import load_gold
@@ -178,17 +185,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="rewrite extractors/data/weights.yaml")
     parser.add_argument("--only", choices=sorted(BUILDERS), help="fit one scorer only")
     parser.add_argument("-v", "--verbose", action="store_true", help="cross-validated figures per type or key")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if the shipped weights are not what this code fits (features changed since)")
     args = parser.parse_args(argv)
     items = load_gold(args.gold)
     analyses = analyze_many([compose(i.get("title"), i["text"]) for i in items],
                             [len(i["title"]) if i.get("title") else 0 for i in items])
     target = Path(__file__).parent / "data" / "weights.yaml"
     out: dict[str, Any] = yaml.safe_load(target.read_text(encoding="utf-8")) or {}
+    shipped = {k: dict(v) for k, v in out.items()}
     for name, build in BUILDERS.items():
         if args.only and name != args.only:
             continue
         samples, missed = build(items, analyses)
         train(name, samples, missed, out, args.verbose)
+    if args.check:
+        fitted = [n for n in out if n in BUILDERS and (not args.only or n == args.only)]
+        stale = [n for n in fitted if not _same(shipped.get(n), out[n])]
+        if stale:
+            print(f"stale weights in {target.name}: {', '.join(stale)} (run with --write)")
+            return 1
     if args.write:
         header = "# Weights of the logistic scorers in linear.py, fitted by `python -m avtomon.extractors.train`.\n"
         target.write_text(header + yaml.safe_dump(out, allow_unicode=True, sort_keys=False, width=120),
