@@ -364,6 +364,25 @@ def test_contract_assembly_for_listed_brands_includes_the_assembler() -> None:
     assert ("localization", "kaiyi") not in found
 
 
+@pytest.mark.parametrize(("text", "parties"), [
+    # a plant starting to build another maker's brand: contract assembly
+    ("На заводе «Автотор» в Калининграде начался серийный выпуск автомобилей китайской марки Changan.",
+     {"avtotor", "changan"}),
+    ("Группа «Соллерс» выпустила в Елабуге первую партию фургонов китайского бренда JAC.", {"sollers", "jac"}),
+    # the goods go to vehicles the customer builds
+    ("На заводе «Лиотех» запущено производство батарей: первая партия пойдёт на электробусы, которые "
+     "«Тролза» собирает для Москвы.", {"liotech", "trolza"}),
+])
+def test_contract_assembly_and_supply_are_partnerships(text: str, parties: set[str]) -> None:
+    found = {e.company_key for e in analyze_text(text).events if e.type == "partnership"}
+    assert parties <= found
+
+
+def test_output_of_brands_already_built_is_no_partnership() -> None:
+    a = analyze_text("Автотор собрал за год 110 тыс. машин, из них 60% — китайских марок Chery, Kaiyi и BAIC.")
+    assert "partnership" not in {e.type for e in a.events}
+
+
 @pytest.mark.parametrize("text", [
     "Инвестиции по контракту «Соллерса» составят 12 млрд рублей.",  # a СПИК is an investment
     "Поставки КАМАЗа после ухода немецких партнёров стали нерегулярными.",  # partners who left

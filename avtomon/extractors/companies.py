@@ -424,8 +424,36 @@ def _drop_goods(parsed: Parsed, res: Resources, found: Found) -> None:
              else Role(goods=model_follows(parsed, b, res.models)) for a, b, ident, known in spans]
     roles = spread_over_lists(parsed, [(a, b) for a, b, _, _ in spans], roles, res.models)
     acting = {ident for (_, _, ident, _), role in zip(spans, roles, strict=True) if not role.goods}
+    acting |= _contract_brands(parsed, res, found, spans, roles)
     for ident in {i for _, _, i, _ in spans} - acting:
         del found.by_key[ident]
+
+
+ASSEMBLERS = {"carmaker", "trucks", "buses", "lcv", "special"}
+
+
+def _contract_brands(parsed: Parsed, res: Resources, found: Found, spans: list[tuple[int, int, tuple[str, str], bool]],
+                     roles: list[Role]) -> set[tuple[str, str]]:
+    """«На «Автоторе» начался выпуск автомобилей марки BAIC»: a brand another maker starts building is its
+    contract-assembly partner (data/ANNOTATION.md), not goods. Only at a start of production told as
+    news, with the assembler named before the brand and not its owner or subsidiary."""
+    from avtomon.extractors.triggers import find_triggers, latest_year, sentence_info
+
+    latest = latest_year(parsed)
+    starts = {t.sent for t in find_triggers(parsed, res) if t.type in ("launch", "model_launch") and not t.participle
+              and not (info := sentence_info(parsed, t, latest)).background and not info.weak and not info.negated}
+    keep = set()
+    for (a, _, ident, _), role in zip(spans, roles, strict=True):
+        sent = parsed.tokens[a].sent
+        if not (role.goods and role.branded and ident[0] == "company" and sent in starts):
+            continue
+        brand = found.by_key[ident]
+        for (a2, _, other, _), role2 in zip(spans, roles, strict=True):
+            maker = found.by_key[other]
+            if (parsed.tokens[a2].sent == sent and a2 < a and not role2.goods and not role2.owned and other != ident
+                    and maker.company_kind in ASSEMBLERS and brand.parent != maker.key and maker.parent != brand.key):
+                keep.add(ident)
+    return keep
 
 
 def find_organizations(nlp: NLP, parsed: Parsed, res: Resources, places: list[Match]

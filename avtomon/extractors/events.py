@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from avtomon.extractors.linear import model
 from avtomon.extractors.nlp import Parsed
@@ -68,8 +68,11 @@ class Candidate:
     evidence: list[Evidence] = field(default_factory=list)
 
 
-def _mentions(parsed: Parsed, res: Resources, companies: list[EntityHit]) -> dict[int, list[Mentioned]]:
-    """Sentence → its company mentions with roles; goods are left out (a model is not a party)."""
+def _mentions(parsed: Parsed, res: Resources, companies: list[EntityHit]
+              ) -> tuple[dict[int, list[Mentioned]], dict[int, list[Mentioned]]]:
+    """Sentence → its company mentions with roles; goods are left out (a model is not a party).
+    Also sentence → the brands named after a maker («выпуск автомобилей марки GAC»), kept apart: not
+    parties of the maker's event, but its partners when the maker starts building them."""
     spans = []
     for hit in companies:
         for m in hit.mentions:
@@ -82,15 +85,51 @@ def _mentions(parsed: Parsed, res: Resources, companies: list[EntityHit]) -> dic
                      parsed.tokens[a].sent) for a, b, h in spans]
     roles = spread_over_lists(parsed, [(a, b) for a, b, _ in spans], roles, res.models)
     out: dict[int, list[Mentioned]] = defaultdict(list)
+    brands: dict[int, list[Mentioned]] = defaultdict(list)
     for (a, b, hit), role in zip(spans, roles, strict=True):
         if not role.goods and not (role.place and parsed.tokens[a - 1].lemma in LABEL_PLACES):
             out[parsed.tokens[a].sent].append(Mentioned(a, b, hit, role))
+        elif role.goods and role.branded:  # «выпуск автомобилей китайской марки BAIC»
+            brands[parsed.tokens[a].sent].append(Mentioned(a, b, hit, role))
     # «Автотор собрал 110 тыс. машин, из них 60% — китайских марок Chery»: brands after the maker are its goods
     for si, mentions in out.items():
         if not any(m.role.counted for m in mentions):
             makers = [m for m in mentions if not m.role.branded and _acting(m)]
-            out[si] = [m for m in mentions if not (m.role.branded and any(k.last < m.first for k in makers))]
-    return out
+            after = [m for m in mentions if m.role.branded and any(k.last < m.first for k in makers)]
+            brands[si] += after
+            out[si] = [m for m in mentions if m not in after]
+    return out, brands
+
+
+ASSEMBLERS = {"carmaker", "trucks", "buses", "lcv", "special"}
+
+
+def _related(a: EntityHit, b: EntityHit) -> bool:
+    return a.key == b.key or a.parent == b.key or b.parent == a.key
+
+
+def _contract(parsed: Parsed, found: _Collector, by_sentence: dict[int, list[Mentioned]],
+              brands: dict[int, list[Mentioned]], triggers: list[Trigger], latest: int | None) -> None:
+    """«На «Автоторе» начался выпуск автомобилей марки BAIC», «АГР выпустила партию машин бренда GAC»: a
+    plant starting to build another maker's brand is contract assembly, a partnership of both
+    (data/ANNOTATION.md). Only a start of production: figures of brands already built are output."""
+    for trig in triggers:
+        if trig.type not in ("launch", "model_launch") or trig.participle:
+            continue
+        named = by_sentence.get(trig.sent, []) + brands.get(trig.sent, [])
+        built = [m for m in named if m.role.branded and m.first > trig.start]
+        makers = [m for m in named if not m.role.branded and not m.role.former and not m.role.owned
+                  and m.hit.company_kind in ASSEMBLERS and m.first < (built[0].first if built else 0)]
+        pairs = [(k, b) for b in built for k in makers if not _related(k.hit, b.hit)]
+        if not pairs:
+            continue
+        info = sentence_info(parsed, trig, latest)
+        if info.background or info.weak or info.negated:
+            continue
+        part = Trigger("partnership", trig.sent, trig.start, trig.end, 0.6, False)
+        for maker, brand in pairs:
+            for m in (maker, brand):
+                found.add(m.hit, Evidence(part, info, _partner(m), "supply"))
 
 
 def _acting(m: Mentioned) -> bool:
@@ -154,6 +193,24 @@ SUPPLY_WORDS = {"поставлять", "поставка", "поставщик"
                 "выпускать", "производить", "изготавливать", "заказчик", "покупатель", "конвейер"}
 
 
+def _partner(m: Mentioned) -> Mentioned:
+    """In a supply relation «на заводе X», «для X» and «марки X» name a party, not a place or a bystander."""
+    return Mentioned(m.first, m.last, m.hit, replace(m.role, place=False, oblique=False, goods=False))
+
+
+CUSTOMER_CUES = {"для", "заказчик", "покупатель", "конвейер"}
+BUILDS = {"собирать", "выпускать", "производить", "строить"}
+
+
+def _customer(parsed: Parsed, sentence: range, m: Mentioned) -> bool:
+    """«для АвтоВАЗа», «на конвейер АвтоВАЗа», «на троллейбусы, которые «Тролза» собирает»: the company
+    the goods go to."""
+    before = [parsed.tokens[j].lemma for j in range(max(sentence.start, m.first - 3), m.first)]
+    after = [parsed.tokens[j].lemma for j in range(m.last + 1, min(sentence.stop, m.last + 3))]
+    return bool(CUSTOMER_CUES.intersection(before)) or (
+        "который" in before and bool(BUILDS.intersection(before + after)))
+
+
 def _supply(parsed: Parsed, found: _Collector, by_sentence: dict[int, list[Mentioned]], triggers: list[Trigger],
             latest: int | None) -> None:
     """«начнётся выпуск светотехники для АвтоВАЗа», «поставлять их будет на конвейер АвтоВАЗа»: a supplier
@@ -166,8 +223,7 @@ def _supply(parsed: Parsed, found: _Collector, by_sentence: dict[int, list[Menti
         r = parsed.token_range(parsed.sentences[si].start, parsed.sentences[si].end)
         if not any(parsed.tokens[i].lemma in SUPPLY_WORDS for i in r):
             continue
-        customers = [m for m in mentions if any(parsed.tokens[j].lemma in ("для", "заказчик", "покупатель", "конвейер")
-                                                for j in range(max(r.start, m.first - 3), m.first))]
+        customers = [m for m in mentions if _customer(parsed, r, m)]
         if not customers:
             continue
         anchor = by_sent.get(si) or Trigger("partnership", si, customers[0].first, customers[0].first + 1, 0.6,
@@ -175,12 +231,12 @@ def _supply(parsed: Parsed, found: _Collector, by_sentence: dict[int, list[Menti
         trig = Trigger("partnership", si, anchor.start, anchor.end, 0.6, False)
         info = sentence_info(parsed, trig, latest)
         for m in mentions:
-            found.add(m.hit, Evidence(trig, info, m, "supply"))
+            found.add(m.hit, Evidence(trig, info, _partner(m), "supply"))
 
 
 def _collect(parsed: Parsed, res: Resources, companies: list[EntityHit], title_end: int,
              names: list[tuple[int, int]]) -> tuple[list[Candidate], EntityHit | None]:
-    by_sentence = _mentions(parsed, res, companies)
+    by_sentence, brands = _mentions(parsed, res, companies)
     main = main_company(companies, title_end, by_sentence)
     latest = latest_year(parsed)
     found = _Collector()
@@ -212,6 +268,7 @@ def _collect(parsed: Parsed, res: Resources, companies: list[EntityHit], title_e
         elif main is not None:
             found.add(main, Evidence(trig, info, None, "main"))
     _supply(parsed, found, by_sentence, triggers, latest)
+    _contract(parsed, found, by_sentence, brands, triggers, latest)
     _link_relatives(found, companies, by_sentence)
     return list(found.items.values()), main
 
