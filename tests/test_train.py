@@ -31,7 +31,10 @@ def test_shipped_scorers_load_and_decide() -> None:
 
 
 @pytest.mark.usefixtures("nlp")
-def test_shipped_weights_are_what_the_code_fits_on_the_dev_set(capsys: pytest.CaptureFixture[str]) -> None:
+def test_shipped_weights_are_what_the_code_fits_on_the_gold_files(capsys: pytest.CaptureFixture[str]) -> None:
     # a change of features or candidates without refitting would leave weights.yaml stale
-    assert train.main([str(shared_data() / "gold" / "dev.jsonl"), "--check"]) == 0, capsys.readouterr().out
-    assert capsys.readouterr().out.count("cross-validated (10 folds by text)") == 2
+    gold = [str(shared_data() / "gold" / "dev.jsonl"), str(shared_data() / "gold-example.jsonl")]
+    assert train.main([*gold, "--check"]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.count("cross-validated (10 folds by text)") == 2
+    assert out.count("dev.jsonl: cross-validated") == 2  # each file's own figure, for both scorers

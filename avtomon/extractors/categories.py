@@ -39,6 +39,8 @@ PRODUCED = {"выпуск", "производство", "сборка", "про�
             "производить", "собирать", "продать", "поставить", "поставлять", "закупить", "закупать", "реализовать",
             "продаваться", "сборочный", "рынок", "экспорт", "импорт", "линейка", "линия", "завод", "выпустить",
             "собрать", "изготовить", "освоить", "наладить", "запустить", "серия"}
+# «завод для автокомпонентов», «площадка под электромобили»: after a plant, «для» names what it makes
+PLANTS = {"завод", "цех", "линия", "кластер", "площадка", "предприятие", "мощность"}
 _FIGURE = re.compile(r"\d[\d\s,.]*\s*(%|тыс|млн|млрд|шт|единиц|раз)")
 SPECIFIC = ("passenger_cars", "components", "engines", "electric_vehicles", "trucks", "lcv", "buses",
             "special_machinery", "electronics", "transmissions", "body_parts")
@@ -101,13 +103,25 @@ def _context(parsed: Parsed, i: int, words: set[str], span: int = 3) -> bool:
     return False
 
 
+def _plant_for(parsed: Parsed, i: int) -> bool:
+    """«заводы для автокомпонентов», «площадка под электромобили»: the plant makes the product named."""
+    words = [j for j in range(max(0, i - 3), i) if parsed.tokens[j].sent == parsed.tokens[i].sent
+             and any(ch.isalpha() for ch in parsed.tokens[j].text)]
+    return any(parsed.tokens[j].lemma in USE_WORDS and k > 0 and parsed.tokens[words[k - 1]].lemma in PLANTS
+               for k, j in enumerate(words))
+
+
 def _list_heads(parsed: Parsed, found: dict[str, list[tuple[int, Mention]]]) -> dict[int, int]:
     """«заводы по выпуску оснастки, сидений, выхлопных систем и электромобилей»: a category in a list reads
     its context from the list's first item; maps a mention's token to the first item's token."""
-    starts = sorted({i for mentions in found.values() for i, _ in mentions})
+    ends: dict[int, int] = {}  # first token → the token after the mention («тяговых электродвигателей»)
+    for mentions in found.values():
+        for i, m in mentions:
+            ends[i] = max(ends.get(i, i + 1), parsed.token_range(m.start, m.end).stop)
+    starts = sorted(ends)
     head: dict[int, int] = {}
     for prev, cur in pairwise(starts):
-        between = parsed.tokens[prev + 1 : cur]
+        between = parsed.tokens[min(ends[prev], cur) : cur]
         if parsed.tokens[prev].sent == parsed.tokens[cur].sent and len(between) <= 5 and any(
                 t.text in (",", "и") for t in between) and all(t.text in (",", "и", "а", "также") or t.lemma.endswith(
                 ("ый", "ий", "ой")) or (t.text.isalpha() and t.text.islower() and len(between) <= 3) for t in between):
@@ -129,13 +143,14 @@ def features(parsed: Parsed, key: str, mentions: list[tuple[int, Mention]], tota
         "lead": float(first_body is not None and any(first_body.start <= m.start < first_body.end for m in body)),
         "share": n / total if total else 0.0,
         "top": float(n == top),
-        "use": sum(_context(parsed, i, USE_WORDS, 2) for i, _ in mentions) / max(n, 1),
+        "use": sum(_context(parsed, i, USE_WORDS, 2) and not _plant_for(parsed, i) for i, _ in mentions) / max(n, 1),
         "equip": sum(_context(parsed, i, EQUIP_WORDS, 3) for i, _ in mentions) / max(n, 1),
         "kind_title": float(key in title_kinds),
         "kind_any": math.log1p(kinds.get(key, 0)),
         "models": math.log1p(models),
         "event": sum(s in event_sentences for s in sents) / max(n, 1),
         "produced": sum(_context(parsed, i, PRODUCED, 3) for i, _ in mentions) / max(n, 1),
+        "plant": sum(_context(parsed, i, PLANTS, 3) for i, _ in mentions) / max(n, 1),
         "figures": sum(bool(_FIGURE.search(parsed.sentences[s].text)) for s in sents) / max(n, 1),
         "inside_name": sum(any(a <= m.start and m.end <= b for a, b in claimed) for _, m in mentions) / max(n, 1),
     }
@@ -163,7 +178,9 @@ def candidates(parsed: Parsed, res: Resources, claimed: list[tuple[int, int]], c
     known = sum(1 for c in companies if c.known)
     auto = evidence(parsed.tokens, known, 0)  # a text with no auto company or vocabulary is about something else
     if kinds.get("passenger_cars") and "passenger_cars" not in found:
-        found["passenger_cars"] = []  # «Toyota закрывает завод… 100 тыс. автомобилей»: the carmaker's cars
+        # «Toyota закрывает завод… 100 тыс. машин»: the carmaker's «машины» are its cars, read in their context
+        found["passenger_cars"] = [(i, Mention(t.start, t.end, t.text)) for i, t in enumerate(parsed.tokens)
+                                   if t.lemma in GENERIC_CARS]
     for key in kinds:
         found.setdefault(key, [])
     event_sentences = {t.sent for t in find_triggers(parsed, res)}
