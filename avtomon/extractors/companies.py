@@ -439,6 +439,8 @@ def _contract_brands(parsed: Parsed, res: Resources, found: Found, spans: list[t
     news, with the assembler named before the brand and not its owner or subsidiary."""
     from avtomon.extractors.triggers import find_triggers, latest_year, sentence_info
 
+    if not any(role.goods and role.branded for role in roles):
+        return set()  # the common case: no brand named as goods
     latest = latest_year(parsed)
     starts = {t.sent for t in find_triggers(parsed, res) if t.type in ("launch", "model_launch") and not t.participle
               and not (info := sentence_info(parsed, t, latest)).background and not info.weak and not info.negated}

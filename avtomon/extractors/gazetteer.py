@@ -126,9 +126,11 @@ class PhraseMatcher:
     def find(self, tokens: Sequence[Token]) -> list[Match]:
         """Longest matches, left to right, not overlapping."""
         out: list[Match] = []
+        firsts = self._firsts
         i = 0
         while i < len(tokens):
-            found = self.matches_at(tokens, i)
+            # most tokens start no name: skip them without a call (this loop runs on every token of every text)
+            found = [] if firsts.isdisjoint(tokens[i].forms) else self.matches_at(tokens, i)
             if found:
                 out.append(found[0])
                 i = found[0].end
@@ -138,4 +140,5 @@ class PhraseMatcher:
 
     def find_all(self, tokens: Sequence[Token]) -> list[Match]:
         """Every match at every position, overlapping (event triggers are checked one by one)."""
-        return [m for i in range(len(tokens)) for m in self.matches_at(tokens, i)]
+        firsts = self._firsts
+        return [m for i, t in enumerate(tokens) if not firsts.isdisjoint(t.forms) for m in self.matches_at(tokens, i)]
