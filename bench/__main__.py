@@ -37,7 +37,8 @@ NOTES = """
 How each figure is measured (`bench/*.py`):
 
 - every timing of extraction and re-ingest is the best of two runs, baselines included (the machine
-  is shared; a neighbour's burst only ever slows a run down).
+  is shared; a neighbour's burst only ever slows a run down). The extraction runs are interleaved,
+  baseline and ours in turn in each round, so that a figure and its baseline meet the same machine.
 - extraction: the factRuEval-2016 devset texts repeated to 3 MB. Baseline: natasha's razdel
   segmentation + `NewsNERTagger.map` on the same texts, models loaded before the clock. Ours: the
   library `extract()` into a fresh SQLite store (analysis, entities, mentions, events, status), models
