@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -44,31 +45,39 @@ def rss(items: list[dict]) -> bytes:
             f"<link>https://news.example.ru/</link>{body}</channel></rss>").encode()
 
 
+@contextmanager
+def fresh_store(request: pytest.FixtureRequest, tmp: Path) -> Iterator[str]:
+    """The URL of an empty store on the fixture's backend (`request.param`): a SQLite file in `tmp`, or a
+    PostgreSQL database created for the test and dropped after it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp / 'avtomon.db'}"
+        return
+    import psycopg
+
+    admin = request.getfixturevalue("pg_server")
+    name = f"avtomon_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def ingest_feed(url: str, server: HTTPServer, tmp: Path, path: str, items: list[dict], **feed: str) -> None:
+    """Serve `items` as an RSS feed at `path` on loopback and run `avtomon ingest` into the store at `url`."""
+    server.expect_request(path).respond_with_data(rss(items), content_type="application/rss+xml")
+    feeds = write_feeds(tmp / "feeds.yaml", [{"name": "Новости", "url": server.url_for(path), **feed}])
+    result = CliRunner().invoke(cli, ["--db", url, "--feeds", str(feeds), "ingest"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def filled_store(request: pytest.FixtureRequest, make_httpserver: HTTPServer, tmp_path_factory: pytest.TempPathFactory,
                  nlp) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A store URL (SQLite file or fresh PostgreSQL database) holding the polled and extracted news."""
     tmp = tmp_path_factory.mktemp("store")
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'avtomon.db'}"
-    else:
-        import psycopg
-
-        admin = request.getfixturevalue("pg_server")
-        name = f"avtomon_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"{admin.rsplit('/', 1)[0]}/{name}"
-        drop = (admin, name)
-    path = f"/news-{request.param}.xml"
-    make_httpserver.expect_request(path).respond_with_data(rss(news_items()), content_type="application/rss+xml")
-    feeds = write_feeds(tmp / "feeds.yaml", [{"name": "Новости", "url": make_httpserver.url_for(path)}])
-    result = CliRunner().invoke(cli, ["--db", url, "--feeds", str(feeds), "ingest"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    yield url
-    if drop:
-        import psycopg
-
-        with psycopg.connect(drop[0].replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{drop[1]}" WITH (FORCE)')
+    with fresh_store(request, tmp) as url:
+        ingest_feed(url, make_httpserver, tmp, f"/news-{request.param}.xml", news_items())
+        yield url

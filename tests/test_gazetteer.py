@@ -4,7 +4,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
 from avtomon.errors import ConfigError
 from avtomon.extractors import resources
@@ -192,5 +191,5 @@ def test_overlay_errors_name_the_problem(tmp_path: Path, content: str, message: 
     path = tmp_path / "companies.yaml"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=message) as err:
-        merge_overlay(yaml.safe_load("[]") or load_yaml("companies.yaml"), path)
+        merge_overlay(load_yaml("companies.yaml"), path)
     assert str(path) in str(err.value)

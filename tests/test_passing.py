@@ -4,7 +4,6 @@ On a store filled through the real pipeline (loopback feed, ingest), SQLite and 
 
 import csv
 import io
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -17,8 +16,7 @@ from avtomon.cli import cli
 from avtomon.cli_query import EVENT_TYPES
 from avtomon.db import open_store
 from avtomon.extractors.events import TYPES
-from tests.conftest import write_feeds
-from tests.store_fixture import rss
+from tests.store_fixture import fresh_store, ingest_feed
 
 BATTERY_TITLE = "«Энертэк» запустил производство тяговых батарей"
 NEWS = [
@@ -35,31 +33,11 @@ NEWS = [
 def passing_store(request: pytest.FixtureRequest, make_httpserver: HTTPServer,
                   tmp_path_factory: pytest.TempPathFactory, nlp) -> Iterator[str]:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("passing")
-    drop = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'avtomon.db'}"
-    else:
-        import psycopg
-
-        admin = request.getfixturevalue("pg_server")
-        name = f"avtomon_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin.replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url, drop = f"{admin.rsplit('/', 1)[0]}/{name}", (admin, name)
     items = [{"title": t, "text": body, "link": f"https://news.example.ru/p{i}", "date": datetime(2026, 3, 1) +
               timedelta(days=i)} for i, (t, body) in enumerate(NEWS)]
-    path = f"/passing-{request.param}.xml"
-    make_httpserver.expect_request(path).respond_with_data(rss(items), content_type="application/rss+xml")
-    feeds = write_feeds(tmp / "feeds.yaml", [{"name": "Новости", "url": make_httpserver.url_for(path),
-                                              "fulltext": "never"}])
-    result = CliRunner().invoke(cli, ["--db", url, "--feeds", str(feeds), "ingest"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    yield url
-    if drop:
-        import psycopg
-
-        with psycopg.connect(drop[0].replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{drop[1]}" WITH (FORCE)')
+    with fresh_store(request, tmp) as url:
+        ingest_feed(url, make_httpserver, tmp, f"/passing-{request.param}.xml", items, fulltext="never")
+        yield url
 
 
 def q(url: str, *args: str) -> Result:

@@ -18,7 +18,7 @@ def test_fit_recovers_the_sign_of_each_feature() -> None:
 
 def test_cross_validation_scores_each_text_with_weights_fitted_without_it() -> None:
     samples = [train.Sample(i // 2, i, {"f": float(i % 2)}, bool(i % 2)) for i in range(40)]
-    probs = train.cross_validate(samples, ["f"], 1.0, 0)
+    probs = train.cross_validate(samples, ["f"], 1.0)
     assert probs.shape == (40,) and ((probs > 0.5) == np.array([bool(i % 2) for i in range(40)])).all()
     assert train.score(samples, probs, 0.5, missed=2) == pytest.approx((1.0, 20 / 22, 2 * (20 / 22) / (1 + 20 / 22)))
 

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from itertools import pairwise
 
 from avtomon.extractors.linear import model
+from avtomon.extractors.names import before_quotes
 from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, Mention
 from avtomon.extractors.relevance import evidence
@@ -77,11 +78,11 @@ def category_mentions(parsed: Parsed, res: Resources, claimed: list[tuple[int, i
             found[key].append((m.start, Mention(start, end, parsed.text[start:end])))
     for i, tok in enumerate(parsed.tokens):
         key = res.model_category.get(tok.text)
-        j = i - 1
-        while j >= 0 and parsed.tokens[j].text in ("«", "„", "“"):
-            j -= 1
+        if not key:
+            continue
+        j = before_quotes(parsed, i)
         # a model counts next to its brand or a vehicle word: «Lada Granta», «седан Camry», «УАЗ «Профи»»
-        if key and j >= 0 and parsed.tokens[j].sent == tok.sent and (
+        if j >= 0 and parsed.tokens[j].sent == tok.sent and (
                 parsed.tokens[j].text[:1].isupper() or parsed.tokens[j].lemma in GENERIC_CARS) and not any(
                 a <= tok.start < b for a, b in claimed):
             found[key].append((i, Mention(tok.start, tok.end, tok.text)))

@@ -17,12 +17,13 @@ from avtomon.extractors.names import (
     PRODUCT_HEADS,
     PlaceNames,
     QuotedName,
+    before_quotes,
     bracket_alias,
     generic_plant,
     quoted_names,
     toponym_shaped,
 )
-from avtomon.extractors.nlp import NLP, Parsed, fold
+from avtomon.extractors.nlp import NLP, Parsed, fold, get_nlp
 from avtomon.extractors.normalize import nominative_org, quoted_name, strip_legal
 from avtomon.extractors.orgspans import (
     after_descriptor,
@@ -35,7 +36,7 @@ from avtomon.extractors.orgspans import (
 from avtomon.extractors.records import EntityHit, Mention
 from avtomon.extractors.relevance import evidence
 from avtomon.extractors.resources import OrgEntry, Resources
-from avtomon.extractors.roles import HOLDER_WORDS, Role, model_follows, previous_words, role_of, spread_over_lists
+from avtomon.extractors.roles import HOLDER_WORDS, Role, builds_for, mention_roles, previous_words, token_spans
 from avtomon.extractors.unknown import Unknown, classify_unknowns
 
 CONTEXT_TOKENS = 3
@@ -108,9 +109,7 @@ def _work_before(parsed: Parsed, first: int) -> bool:
     """«на выставке COMTRANS», «форум «Транспорт Сибири»»: an event, not the organisation it is named after."""
     from avtomon.extractors.names import WORK_HEADS
 
-    j = first - 1
-    while j >= 0 and parsed.tokens[j].text in ("«", "„", "“"):
-        j -= 1
+    j = before_quotes(parsed, first)
     # «чемпионат КХЛ» is the league's championship: only a quoted or Latin name is the event's own name
     named = j < first - 1 or parsed.tokens[first].text[:1].isascii()
     return named and j >= 0 and parsed.tokens[j].sent == parsed.tokens[first].sent and parsed.tokens[
@@ -122,9 +121,7 @@ LOCATIVE = {"в", "во", "на", "территория", "из"}
 
 def _used_as_place(parsed: Parsed, first: int) -> bool:
     """«в Кремле», «на территории ОЭЗ «Алабуга»»: a name that is also a place, used as a place."""
-    j = first - 1
-    while j >= 0 and parsed.tokens[j].text in ("«", "„", "“"):
-        j -= 1
+    j = before_quotes(parsed, first)
     window = [parsed.tokens[k].lemma for k in range(max(0, j - 3), j + 1) if parsed.tokens[k].sent ==
               parsed.tokens[first].sent]
     return bool(window) and (window[-1] in LOCATIVE or "территория" in window)
@@ -236,7 +233,8 @@ def _from_gazetteers(nlp: NLP, parsed: Parsed, res: Resources, found: Found, quo
             club = quoted_name(nlp, match.payload.name) or nominative_org(nlp, mm.text.strip("«»"))
             found.add("organization", f"club-{match.payload.key}", club, mm, True, "other")
             continue
-        loc = _foreign_place(parsed, entry, mm) if not _with_region(parsed, res, entry, match, regions) else None
+        place = _with_region(parsed, res, entry, match, regions)
+        loc = _foreign_place(parsed, entry, mm) if not place else None
         if loc is not None:
             full = parsed.text[mm.start : loc[1]]
             if RUSSIA.match(parsed.text[loc[0] : loc[1]]):  # «МИД РФ», «МЧС России»: the same federal body
@@ -245,7 +243,6 @@ def _from_gazetteers(nlp: NLP, parsed: Parsed, res: Resources, found: Found, quo
                 name = f"{nominative_org(nlp, mm.text)} {parsed.text[loc[0] : loc[1]]}"
                 found.add("organization", fold(name), name, Mention(mm.start, loc[1], full), False, entry.kind)
             continue
-        place = _with_region(parsed, res, entry, match, regions)
         if place:
             full = parsed.text[mm.start : parsed.text.index(place, mm.end) + len(place)]
             name = f"{entry.name} {place}"
@@ -302,9 +299,7 @@ def _not_a_name(nlp: NLP, parsed: Parsed, res: Resources, start: int, end: int, 
     words = [parsed.tokens[i] for i in idx if parsed.tokens[i].text not in ("«", "»")]
     if generic_plant([w.text for w in words], [w.lemma for w in words]):
         return True
-    j = idx[0] - 1 if len(idx) else -1
-    while j >= 0 and parsed.tokens[j].text in ("«", "„", "“"):
-        j -= 1
+    j = before_quotes(parsed, idx[0]) if len(idx) else -1
     # «под тикером LEAS», «двигатели Gamma»: a name right after a product word is a product
     return j >= 0 and parsed.tokens[j].sent == parsed.tokens[idx[0]].sent and parsed.tokens[j].lemma in (
         PRODUCT_HEADS | {"тикер", "код", "индекс", "хештег"})
@@ -328,13 +323,7 @@ def _company_not_person(parsed: Parsed, start: int, end: int) -> bool:
     if bool(SUBSIDIARY.search(parsed.text[start:end])):
         return True
     return before in {"компания", "концерн", "производитель", "автопроизводитель", "стартап", "дистрибьютор",
-                      "холдинг"} and not _person_name(parsed.text[start:end])
-
-
-def _person_name(text: str) -> bool:
-    from avtomon.extractors.nlp import get_nlp
-
-    return any({"Name", "Surn", "Patr"} & set(p.tag.grammemes) for w in text.split() for p in get_nlp().parses(w)[:2])
+                      "холдинг"} and not any(get_nlp().person_word(w) for w in parsed.text[start:end].split())
 
 
 def _from_ner(nlp: NLP, parsed: Parsed, res: Resources, found: Found, unknown: Unknown, places: PlaceNames,
@@ -401,60 +390,37 @@ def _investors(parsed: Parsed, found: Found) -> None:
         found.by_key[("organization", key)] = org
 
 
-def _right_after(parsed: Parsed, ends: set[int], first: int) -> bool:
-    """«Hyundai Solaris»: the name stands right after another company name in the same sentence."""
-    return first - 1 in ends and parsed.tokens[first - 1].sent == parsed.tokens[first].sent
-
-
 def _drop_goods(parsed: Parsed, res: Resources, found: Found) -> None:
     """A company named only as goods («Kia Rio», «автобусы ПАЗ», «под маркой «Москвич»») is not one of the
     text; nor an aircraft maker named only in «Boeing 737»."""
-    spans: list[tuple[int, int, tuple[str, str], bool]] = []
-    for ident, hit in found.by_key.items():
-        if ident[0] == "organization" and hit.org_kind != "other":
-            continue
-        for m in hit.mentions:
-            idx = parsed.token_range(m.start, m.end)
-            if len(idx):
-                spans.append((idx[0], idx[-1], ident, hit.known))
-    spans.sort()
-    ends = {b for _, b, ident, _ in spans if ident[0] == "company"}
-    roles = [role_of(parsed, a, b, res.models, known, after_name=_right_after(parsed, ends, a))
-             if ident[0] == "company"
-             else Role(goods=model_follows(parsed, b, res.models)) for a, b, ident, known in spans]
-    roles = spread_over_lists(parsed, [(a, b) for a, b, _, _ in spans], roles, res.models)
-    acting = {ident for (_, _, ident, _), role in zip(spans, roles, strict=True) if not role.goods}
-    acting |= _contract_brands(parsed, res, found, spans, roles)
-    for ident in {i for _, _, i, _ in spans} - acting:
+    hits = [h for h in found.by_key.values() if h.kind == "company" or h.org_kind == "other"]
+    spans = token_spans(parsed, hits)
+    roles = mention_roles(parsed, spans, res.models)
+    acting = {(h.kind, h.key) for (_, _, h), role in zip(spans, roles, strict=True) if not role.goods}
+    acting |= _contract_brands(parsed, res, spans, roles)
+    for ident in {(h.kind, h.key) for _, _, h in spans} - acting:
         del found.by_key[ident]
 
 
-ASSEMBLERS = {"carmaker", "trucks", "buses", "lcv", "special"}
-
-
-def _contract_brands(parsed: Parsed, res: Resources, found: Found, spans: list[tuple[int, int, tuple[str, str], bool]],
-                     roles: list[Role]) -> set[tuple[str, str]]:
+def _contract_brands(parsed: Parsed, res: Resources, spans: list[tuple[int, int, EntityHit]], roles: list[Role]
+                     ) -> set[tuple[str, str]]:
     """«На «Автоторе» начался выпуск автомобилей марки BAIC»: a brand another maker starts building is its
     contract-assembly partner (data/ANNOTATION.md), not goods. Only at a start of production told as
-    news, with the assembler named before the brand and not its owner or subsidiary."""
-    from avtomon.extractors.triggers import find_triggers, latest_year, sentence_info
+    news, with the assembler named before the brand."""
+    from avtomon.extractors.triggers import find_triggers, latest_year, starts_production
 
     if not any(role.goods and role.branded for role in roles):
         return set()  # the common case: no brand named as goods
     latest = latest_year(parsed)
-    starts = {t.sent for t in find_triggers(parsed, res) if t.type in ("launch", "model_launch") and not t.participle
-              and not (info := sentence_info(parsed, t, latest)).background and not info.weak and not info.negated}
+    starts = {t.sent for t in find_triggers(parsed, res) if starts_production(parsed, t, latest)}
     keep = set()
-    for (a, _, ident, _), role in zip(spans, roles, strict=True):
+    for (a, _, brand), role in zip(spans, roles, strict=True):
         sent = parsed.tokens[a].sent
-        if not (role.goods and role.branded and ident[0] == "company" and sent in starts):
+        if not (role.goods and role.branded and brand.kind == "company" and sent in starts):
             continue
-        brand = found.by_key[ident]
-        for (a2, _, other, _), role2 in zip(spans, roles, strict=True):
-            maker = found.by_key[other]
-            if (parsed.tokens[a2].sent == sent and a2 < a and not role2.goods and not role2.owned and other != ident
-                    and maker.company_kind in ASSEMBLERS and brand.parent != maker.key and maker.parent != brand.key):
-                keep.add(ident)
+        if any(parsed.tokens[a2].sent == sent and a2 < a and not role2.goods and not role2.owned
+               and builds_for(maker, brand) for (a2, _, maker), role2 in zip(spans, roles, strict=True)):
+            keep.add((brand.kind, brand.key))
     return keep
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from avtomon.errors import AvtomonError
 from avtomon.extractors.analyze import analyze_many, compose
 from avtomon.extractors.records import Analysis, EntityHit
-from avtomon.extractors.resources import get_resources
 
 FIELDS = ("companies", "org_other", "regions", "categories", "events")
 
@@ -108,20 +107,15 @@ def load_gold(path: str | Path) -> list[dict[str, Any]]:
     return items
 
 
-def _names(hit: EntityHit, aliases: dict[tuple[str, str], tuple[str, ...]]) -> set[str]:
-    """The predicted entity's name: it matches a gold company when it is one of the names the gold file
-    accepts for it. Strict on purpose: the gazetteer's own aliases do not count (an outside check has
-    no gazetteer), so a wrong canonical name is an error."""
-    return {norm(hit.name)}
-
-
-def _match_groups(pred: list[EntityHit], gold: list[list[str]], aliases: dict) -> tuple[Score, list, list]:
+def _match_groups(pred: list[EntityHit], gold: list[list[str]]) -> tuple[Score, list, list]:
+    """A predicted entity matches a gold one when its name is one of the names the gold file accepts for
+    it. Strict on purpose: the gazetteer's own aliases do not count (an outside check has no gazetteer),
+    so a wrong canonical name is an error."""
     groups = [{norm(n) for n in g} for g in gold]
     matched: set[int] = set()
     extra = []
     for hit in pred:
-        names = _names(hit, aliases)
-        idx = next((i for i, g in enumerate(groups) if g & names), None)
+        idx = next((i for i, g in enumerate(groups) if norm(hit.name) in g), None)
         if idx is None:
             extra.append(hit.name)
         else:
@@ -135,25 +129,22 @@ def _match_sets(pred: set, gold: set) -> Score:
     return Score(len(pred & gold), len(pred - gold), len(gold - pred))
 
 
-def _event_pairs(a: Analysis, gold_companies: list[list[str]], aliases: dict) -> set[tuple[str, str]]:
+def _event_pairs(a: Analysis, gold_companies: list[list[str]]) -> set[tuple[str, str]]:
     """Predicted (type, company) pairs, company named as in the gold file when it matches one."""
-    by_key = {(c.kind, c.key): c for c in a.companies}
     out = set()
     for e in a.events:
         if not e.company:
             continue
-        hit = by_key.get(("company", e.company_key or ""))
-        names = _names(hit, aliases) if hit else {norm(e.company)}
-        group = next((g for g in gold_companies if {norm(n) for n in g} & names), None)
+        group = next((g for g in gold_companies if norm(e.company) in {norm(n) for n in g}), None)
         out.add((e.type, norm(group[0]) if group else norm(e.company)))
     return out
 
 
-def score_one(a: Analysis, gold: dict[str, Any], aliases: dict, report: Report) -> None:
+def score_one(a: Analysis, gold: dict[str, Any], report: Report) -> None:
     companies = gold.get("companies", [])
-    s, extra_c, missed_c = _match_groups(a.companies, companies, aliases)
+    s, extra_c, missed_c = _match_groups(a.companies, companies)
     report.scores["companies"] = _add(report.scores["companies"], s)
-    s, extra_o, missed_o = _match_groups(a.organizations, gold.get("org_other", []), aliases)
+    s, extra_o, missed_o = _match_groups(a.organizations, gold.get("org_other", []))
     report.scores["org_other"] = _add(report.scores["org_other"], s)
     regions = _match_sets({r.key for r in a.regions}, set(gold.get("regions", [])))
     report.scores["regions"] = _add(report.scores["regions"], regions)
@@ -163,7 +154,7 @@ def score_one(a: Analysis, gold: dict[str, Any], aliases: dict, report: Report) 
     for etype, company in gold.get("events", []):
         group = next((g for g in companies if norm(company) in {norm(n) for n in g}), [company])
         gold_events.add((etype, norm(group[0])))
-    pred_events = _event_pairs(a, companies, aliases)
+    pred_events = _event_pairs(a, companies)
     report.scores["events"] = _add(report.scores["events"], _match_sets(pred_events, gold_events))
     problems = {
         "companies": {"extra": extra_c, "missed": missed_c}, "org_other": {"extra": extra_o, "missed": missed_o},
@@ -200,10 +191,8 @@ def evaluate(items: Iterable[dict[str, Any]], adapt: Callable[[Analysis], Analys
     items = list(items)
     texts = [compose(i.get("title"), i["text"]) for i in items]
     ends = [len(i["title"]) if i.get("title") else 0 for i in items]
-    res = get_resources()
-    aliases = {(e.entity, e.key): (e.name, *e.aliases) for e in res.org_entries.values()}
     report = Report()
     for item, analysis in zip(items, analyze_many(texts, ends), strict=True):
-        score_one(adapt(analysis) if adapt else analysis, item, aliases, report)
+        score_one(adapt(analysis) if adapt else analysis, item, report)
         report.texts += 1
     return report

@@ -22,8 +22,16 @@ from avtomon.extractors.linear import model
 from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, EventHit
 from avtomon.extractors.resources import Resources
-from avtomon.extractors.roles import LABEL_PLACES, Role, role_of, spread_over_lists
-from avtomon.extractors.triggers import SentenceInfo, Trigger, clause, find_triggers, latest_year, sentence_info
+from avtomon.extractors.roles import LABEL_PLACES, Role, builds_for, mention_roles, token_spans
+from avtomon.extractors.triggers import (
+    SentenceInfo,
+    Trigger,
+    clause,
+    find_triggers,
+    latest_year,
+    sentence_info,
+    starts_production,
+)
 
 TYPES = ("launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal",
          "output", "recall")
@@ -73,17 +81,8 @@ def _mentions(parsed: Parsed, res: Resources, companies: list[EntityHit]
     """Sentence → its company mentions with roles; goods are left out (a model is not a party).
     Also sentence → the brands named after a maker («выпуск автомобилей марки GAC»), kept apart: not
     parties of the maker's event, but its partners when the maker starts building them."""
-    spans = []
-    for hit in companies:
-        for m in hit.mentions:
-            idx = parsed.token_range(m.start, m.end)
-            if len(idx):
-                spans.append((idx[0], idx[-1], hit))
-    spans.sort(key=lambda s: s[0])
-    ends = {b for _, b, _ in spans}
-    roles = [role_of(parsed, a, b, res.models, h.known, after_name=a - 1 in ends and parsed.tokens[a - 1].sent ==
-                     parsed.tokens[a].sent) for a, b, h in spans]
-    roles = spread_over_lists(parsed, [(a, b) for a, b, _ in spans], roles, res.models)
+    spans = token_spans(parsed, companies)
+    roles = mention_roles(parsed, spans, res.models)
     out: dict[int, list[Mentioned]] = defaultdict(list)
     brands: dict[int, list[Mentioned]] = defaultdict(list)
     for (a, b, hit), role in zip(spans, roles, strict=True):
@@ -101,31 +100,22 @@ def _mentions(parsed: Parsed, res: Resources, companies: list[EntityHit]
     return out, brands
 
 
-ASSEMBLERS = {"carmaker", "trucks", "buses", "lcv", "special"}
-
-
-def _related(a: EntityHit, b: EntityHit) -> bool:
-    return a.key == b.key or a.parent == b.key or b.parent == a.key
-
-
 def _contract(parsed: Parsed, found: _Collector, by_sentence: dict[int, list[Mentioned]],
               brands: dict[int, list[Mentioned]], triggers: list[Trigger], latest: int | None) -> None:
     """«На «Автоторе» начался выпуск автомобилей марки BAIC», «АГР выпустила партию машин бренда GAC»: a
     plant starting to build another maker's brand is contract assembly, a partnership of both
     (data/ANNOTATION.md). Only a start of production: figures of brands already built are output."""
     for trig in triggers:
-        if trig.type not in ("launch", "model_launch") or trig.participle:
+        if not starts_production(parsed, trig, latest):
             continue
         named = by_sentence.get(trig.sent, []) + brands.get(trig.sent, [])
         built = [m for m in named if m.role.branded and m.first > trig.start]
         makers = [m for m in named if not m.role.branded and not m.role.former and not m.role.owned
-                  and m.hit.company_kind in ASSEMBLERS and m.first < (built[0].first if built else 0)]
-        pairs = [(k, b) for b in built for k in makers if not _related(k.hit, b.hit)]
+                  and m.first < (built[0].first if built else 0)]
+        pairs = [(k, b) for b in built for k in makers if builds_for(k.hit, b.hit)]
         if not pairs:
             continue
         info = sentence_info(parsed, trig, latest)
-        if info.background or info.weak or info.negated:
-            continue
         part = Trigger("partnership", trig.sent, trig.start, trig.end, 0.6, False)
         for maker, brand in pairs:
             for m in (maker, brand):

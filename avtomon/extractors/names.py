@@ -172,6 +172,14 @@ def bracket_alias(text: str, end: int) -> tuple[int, int] | None:
     return m.start(1), m.end(1)
 
 
+def before_quotes(parsed: Parsed, i: int) -> int:
+    """The index of the token before token i, past opening quotes («завод «Х»» → завод); -1 at the start."""
+    j = i - 1
+    while j >= 0 and parsed.tokens[j].text in OPEN:
+        j -= 1
+    return j
+
+
 def generic_plant(words: list[str], lemmas: list[str]) -> bool:
     """«Калужский завод», «Новый завод»: an adjective and a plant word only, not a name."""
     return len(words) == 2 and lemmas[1] in GENERIC_PLANTS and not words[1][:1].isupper()
@@ -225,7 +233,5 @@ def toponym_shaped(parsed: Parsed, start: int, end: int) -> bool:
     words = [parsed.tokens[i] for i in idx if parsed.tokens[i].text not in OPEN | CLOSE]
     if len(words) != 1 or not _TOPONYM.search(fold(words[0].text)):
         return False
-    j = idx[0] - 1
-    while j >= 0 and parsed.tokens[j].text in OPEN:
-        j -= 1
+    j = before_quotes(parsed, idx[0])
     return j >= 0 and parsed.tokens[j].text.lower() in {"в", "во", "на", "под", "из", "у", "около", "возле", "близ"}

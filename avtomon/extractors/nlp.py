@@ -82,6 +82,9 @@ class Parsed:
         return range(lo, hi)
 
 
+PERSON = frozenset({"Name", "Surn", "Patr"})  # pymorphy3 grammemes of a person's names
+
+
 def fold(word: str) -> str:
     """Lower-case and ё → е: the form all matching compares on."""
     return word.lower().replace("ё", "е")
@@ -125,6 +128,10 @@ class NLP:
         if len(self._parses) < LEMMA_CACHE_MAX:
             self._parses[word] = result
         return result
+
+    def person_word(self, word: str, top: int = 2) -> bool:
+        """True if one of the `top` best parses reads `word` as a first name, a surname or a patronymic."""
+        return any(not PERSON.isdisjoint(p.tag.grammemes) for p in self.parses(word)[:top])
 
     def lemmas(self, word: str) -> tuple[str, frozenset[str]]:
         """(best lemma, all candidate lemmas + surface), cached: news repeats its words."""

@@ -51,14 +51,6 @@ def _oblast_list(parsed: Parsed, adjective: int) -> bool:
     return False
 
 
-def _person_name(word: str) -> bool:
-    """«Владимир», «Королёв»: a place name that is also a first name or a surname (natasha's PER may be
-    right); «Татарстану» tagged PER is natasha's slip."""
-    from avtomon.extractors.nlp import get_nlp
-
-    return any({"Name", "Surn", "Patr"} & set(p.tag.grammemes) for p in get_nlp().parses(word)[:3])
-
-
 def _skip(parsed: Parsed, m: Match, span: tuple[int, int], orgs: list[tuple[int, int]]) -> bool:
     """«под Петербургом» (near it, not in it); an adjective that is part of an organisation's name
     («Московская биржа», «Самарское обозрение») or of a quoted name (the station «Московская»)."""
@@ -86,7 +78,9 @@ def find_regions(parsed: Parsed, res: Resources, companies: list[tuple[int, int]
     for m in places:
         entry: RegionEntry = m.payload
         span = (parsed.tokens[m.start].start, parsed.tokens[m.end - 1].end)
-        if any(_overlaps(span, p) for p in persons) and (m.strict or _person_name(parsed.tokens[m.start].text)):
+        # «Владимир», «Королёв» may be natasha's right person; «Татарстану» tagged PER is its slip
+        if any(_overlaps(span, p) for p in persons) and (
+                m.strict or res.nlp.person_word(parsed.tokens[m.start].text, top=3)):
             continue
         if entry.weak and any(_overlaps(span, c) for c in companies):
             continue

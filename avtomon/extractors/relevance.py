@@ -6,6 +6,7 @@ import math
 
 from avtomon.extractors.nlp import Parsed
 from avtomon.extractors.records import EntityHit, EventHit
+from avtomon.extractors.unknown import GUESSED
 
 AUTO_WORDS = {"автомобиль", "автопром", "автопроизводитель", "автозавод", "авторынок", "автомобильный", "автодилер",
               "дилер", "автосалон", "грузовик", "автобус", "электромобиль", "автокомпонент", "автоконцерн", "кроссовер",
@@ -46,7 +47,7 @@ def relevance(parsed: Parsed, companies: list[EntityHit], categories: list[Entit
     known = sum(1 for c in companies if c.known)
     # a company outside the gazetteer was called one by auto-industry words around it: weaker evidence; one
     # taken for a company only because the text looked like auto news is no evidence at all
-    cued = {c.key for c in companies if c.known or c.company_kind != "guessed"}
+    cued = {c.key for c in companies if c.known or c.company_kind != GUESSED}
     unknown = min(UNKNOWN_MAX, UNKNOWN_WEIGHT * sum(1 for c in companies if not c.known and c.key in cued))
     score = (evidence(parsed.tokens, known, 0) + SALIENT_WEIGHT * len(categories) + PASSING_WEIGHT * passing
              + unknown + 0.3 * sum(1 for e in events if e.company_key in cued))

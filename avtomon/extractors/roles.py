@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from avtomon.extractors.nlp import Parsed, Token
+from avtomon.extractors.records import EntityHit
 
 QUOTES = {"«", "»", '"', "„", "“", "”"}
 # «соглашение с японской Isuzu», «детали для Lada»: a company after a preposition is not the one acting
@@ -212,3 +213,37 @@ def spread_over_lists(parsed: Parsed, spans: list[tuple[int, int]], roles: list[
             out[i] = replace(out[i], oblique=out[i].oblique or head.oblique, goods=out[i].goods or head.goods,
                              branded=out[i].branded or head.branded)
     return out
+
+
+def token_spans(parsed: Parsed, hits: list[EntityHit]) -> list[tuple[int, int, EntityHit]]:
+    """(first, last) token indices of every mention of `hits`, in text order."""
+    spans = []
+    for hit in hits:
+        for m in hit.mentions:
+            idx = parsed.token_range(m.start, m.end)
+            if len(idx):
+                spans.append((idx[0], idx[-1], hit))
+    spans.sort(key=lambda s: (s[0], s[1]))
+    return spans
+
+
+def mention_roles(parsed: Parsed, spans: list[tuple[int, int, EntityHit]], models: frozenset[str]) -> list[Role]:
+    """The role of each mention of `token_spans`, lists spreading their first name's role. A company name
+    right after another («Hyundai Solaris») is a model; another organisation's name is goods only when a
+    model follows it («Boeing 737»)."""
+    ends = {b for _, b, h in spans if h.kind == "company"}
+    roles = [role_of(parsed, a, b, models, h.known, after_name=a - 1 in ends and parsed.tokens[a - 1].sent ==
+                     parsed.tokens[a].sent) if h.kind == "company" else Role(goods=model_follows(parsed, b, models))
+             for a, b, h in spans]
+    return spread_over_lists(parsed, [(a, b) for a, b, _ in spans], roles, models)
+
+
+# makers that build vehicles for other brands under contract («на «Автоторе» собирают BAIC»)
+ASSEMBLERS = {"carmaker", "trucks", "buses", "lcv", "special"}
+
+
+def builds_for(maker: EntityHit, brand: EntityHit) -> bool:
+    """True if `maker` can assemble `brand` under contract: an assembler that neither owns the brand's
+    company nor belongs to it."""
+    return (maker.company_kind in ASSEMBLERS and maker.key != brand.key and brand.parent != maker.key
+            and maker.parent != brand.key)

@@ -68,7 +68,7 @@ def _f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
-def cross_validate(samples: list[Sample], names: list[str], lam: float, missed: int) -> np.ndarray:
+def cross_validate(samples: list[Sample], names: list[str], lam: float) -> np.ndarray:
     """Held-out probabilities: each text scored by weights fitted on the other folds."""
     texts = sorted({s.text for s in samples})
     fold_of = {t: i % FOLDS for i, t in enumerate(texts)}
@@ -104,34 +104,34 @@ def _breakdown(samples: list[Sample], probs: np.ndarray, threshold: float) -> No
         print(f"    {kind:18s} candidates {len(rows):4d} right {tp + fn:3d}  P {pr:.2f} R {rc:.2f} F1 {f1:.2f}")
 
 
-def train(name: str, samples: list[Sample], missed: int, out: dict[str, Any], verbose: bool = False,
-          files: Sequence[tuple[str, range, int]] = ()) -> None:
+def train(name: str, samples: list[Sample], missed: list[int], out: dict[str, Any], verbose: bool = False,
+          files: Sequence[tuple[str, range]] = ()) -> None:
     """Choose λ and threshold by cross-validated F1, fit on everything, print both figures (and, given
-    several gold files, the cross-validated figure of each: `files` holds a name, its texts' indices and
-    its gold items without a candidate)."""
+    several gold files, the cross-validated figure of each: `files` holds a name and its texts' indices).
+    `missed` holds the text index of each gold item that had no candidate at all."""
     names = sorted({k for s in samples for k in s.features})
     best = (-1.0, 1.0, 0.5)
     for lam in LAMBDAS:
-        probs = cross_validate(samples, names, lam, missed)
+        probs = cross_validate(samples, names, lam)
         for t in THRESHOLDS:
-            f1 = score(samples, probs, t, missed)[2]
+            f1 = score(samples, probs, t, len(missed))[2]
             if f1 > best[0] + 1e-9:
                 best = (f1, lam, t)
     _, lam, threshold = best
-    probs = cross_validate(samples, names, lam, missed)
-    p, r, f = score(samples, probs, threshold, missed)
+    probs = cross_validate(samples, names, lam)
+    p, r, f = score(samples, probs, threshold, len(missed))
     x, y = _matrix(samples, names)
     w = fit(x, y, lam)
     fitted = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
-    ip, ir, i_f = score(samples, fitted, threshold, missed)
+    ip, ir, i_f = score(samples, fitted, threshold, len(missed))
     positives = sum(s.label for s in samples)
-    print(f"{name}: {len(samples)} candidates ({positives} right, {missed} gold items without a candidate), "
+    print(f"{name}: {len(samples)} candidates ({positives} right, {len(missed)} gold items without a candidate), "
           f"λ={lam}, threshold={threshold}")
     print(f"  cross-validated (10 folds by text): P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
     print(f"  in-sample:                          P {ip:.3f}  R {ir:.3f}  F1 {i_f:.3f}")
-    for file, texts, file_missed in files if len(files) > 1 else ():
+    for file, texts in files if len(files) > 1 else ():
         part = [i for i, s in enumerate(samples) if s.text in texts]
-        fp, fr, ff = score([samples[i] for i in part], probs[part], threshold, file_missed)
+        fp, fr, ff = score([samples[i] for i in part], probs[part], threshold, sum(t in texts for t in missed))
         print(f"    {file}: cross-validated P {fp:.3f}  R {fr:.3f}  F1 {ff:.3f}")
     if verbose:
         _breakdown(samples, probs, threshold)
@@ -140,22 +140,24 @@ def train(name: str, samples: list[Sample], missed: int, out: dict[str, Any], ve
                              **{n: round(float(v), 4) for n, v in zip(names, w[1:], strict=True)}}}
 
 
-def category_samples(items: list[dict[str, Any]], analyses: list[Any]) -> tuple[list[Sample], int]:
-    samples, missed = [], 0
+def category_samples(items: list[dict[str, Any]], analyses: list[Any]) -> tuple[list[Sample], list[int]]:
+    samples: list[Sample] = []
+    missed: list[int] = []
     for i, (item, a) in enumerate(zip(items, analyses, strict=True)):
         # texts outside the industry count too: their categories are all wrong (they have none)
         gold = set(item.get("categories", []))
         trace: dict[str, dict[str, float]] = a.trace.get("categories", {})
         samples += [Sample(i, key, feats, key in gold) for key, feats in trace.items()]
-        missed += len(gold - set(trace))
+        missed += [i] * len(gold - set(trace))
     return samples, missed
 
 
-def event_samples(items: list[dict[str, Any]], analyses: list[Any]) -> tuple[list[Sample], int]:
+def event_samples(items: list[dict[str, Any]], analyses: list[Any]) -> tuple[list[Sample], list[int]]:
     """(type, company) candidates, right when the gold file lists that type for a name of that company."""
     from avtomon.extractors.evaluate import norm
 
-    samples, missed = [], 0
+    samples: list[Sample] = []
+    missed: list[int] = []
     for i, (item, a) in enumerate(zip(items, analyses, strict=True)):
         if not item.get("relevant", True):
             continue
@@ -170,11 +172,11 @@ def event_samples(items: list[dict[str, Any]], analyses: list[Any]) -> tuple[lis
             ident = (etype, idx if idx is not None else norm(hit.name))
             samples.append(Sample(i, ident, feats, ident in gold))
             covered.add(ident)
-        missed += len(gold - covered)
+        missed += [i] * len(gold - covered)
     return samples, missed
 
 
-BUILDERS: dict[str, Callable[[list[dict[str, Any]], list[Any]], tuple[list[Sample], int]]] = {
+BUILDERS: dict[str, Callable[[list[dict[str, Any]], list[Any]], tuple[list[Sample], list[int]]]] = {
     "categories": category_samples,
     "events": event_samples,
 }
@@ -214,8 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.only and name != args.only:
             continue
         samples, missed = build(items, analyses)
-        files = [(file, r, build(items[r.start : r.stop], analyses[r.start : r.stop])[1]) for file, r in spans]
-        train(name, samples, missed, out, args.verbose, files)
+        train(name, samples, missed, out, args.verbose, spans)
     if args.check:
         fitted = [n for n in out if n in BUILDERS and (not args.only or n == args.only)]
         stale = [n for n in fitted if not _same(shipped.get(n), out[n])]

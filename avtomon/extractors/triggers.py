@@ -66,9 +66,9 @@ def _trigger_ok(parsed: Parsed, trig: TriggerEntry, first: int, last: int) -> bo
     return not (trig.without and trig.without & near)
 
 
-def _participle(word: str) -> bool:
+def _pos(word: str) -> str | None:
     parses = get_nlp().parses(word)
-    return bool(parses) and parses[0].tag.POS in ("PRTF", "PRTS")
+    return parses[0].tag.POS if parses else None
 
 
 def find_triggers(parsed: Parsed, res: Resources, names: list[tuple[int, int]] = ()) -> list[Trigger]:  # type: ignore[assignment]
@@ -81,17 +81,13 @@ def find_triggers(parsed: Parsed, res: Resources, names: list[tuple[int, int]] =
         found = []
         for m in res.events.find_all(parsed.tokens):
             entry: TriggerEntry = m.payload
-            if not _attributive(parsed.tokens[m.start].text) and _trigger_ok(parsed, entry, m.start, m.end - 1):
+            pos = _pos(parsed.tokens[m.start].text)
+            # «открытого», «передавшая», «запущенного»: a full participle describes, it does not report
+            if pos != "PRTF" and _trigger_ok(parsed, entry, m.start, m.end - 1):
                 found.append(Trigger(entry.type, parsed.tokens[m.start].sent, m.start, m.end, entry.weight,
-                                     _participle(parsed.tokens[m.start].text)))
+                                     pos == "PRTS"))
         parsed.memo["triggers"] = found
     return [t for t in parsed.memo["triggers"] if not any(a <= parsed.tokens[t.start].start < b for a, b in names)]
-
-
-def _attributive(word: str) -> bool:
-    """«открытого», «передавшая», «запущенного»: a full participle describes, it does not report."""
-    parses = get_nlp().parses(word)
-    return bool(parses) and parses[0].tag.POS == "PRTF"
 
 
 def latest_year(parsed: Parsed) -> int | None:
@@ -124,9 +120,24 @@ def clause(parsed: Parsed, trig: Trigger) -> range:
     return range(lo, hi)
 
 
+def starts_production(parsed: Parsed, trig: Trigger, latest: int | None) -> bool:
+    """A start of production told as news (not a description, background, a maybe or a negation)."""
+    if trig.type not in ("launch", "model_launch") or trig.participle:
+        return False
+    info = sentence_info(parsed, trig, latest)
+    return not (info.background or info.weak or info.negated)
+
+
 def sentence_info(parsed: Parsed, trig: Trigger, latest: int | None) -> SentenceInfo:
     """What the trigger's clause is: background, a maybe, a dated plan, a negation; and whether its
-    sentence gives figures."""
+    sentence gives figures. Several stages ask about the same trigger: kept in `parsed.memo`."""
+    memo = parsed.memo.setdefault("sentence_info", {})
+    if (trig, latest) not in memo:
+        memo[(trig, latest)] = _sentence_info(parsed, trig, latest)
+    return memo[(trig, latest)]
+
+
+def _sentence_info(parsed: Parsed, trig: Trigger, latest: int | None) -> SentenceInfo:
     nlp = get_nlp()
     sentence = parsed.sentences[trig.sent]
     span = clause(parsed, trig)

@@ -110,9 +110,9 @@ def resolve(session: Session, f: Filters) -> Filters:
     return f
 
 
-def counted(f: Filters, mention: type[Mention] | Any = Mention) -> Any:
-    """The mentions a query counts: all, except categories named only in passing unless asked for."""
-    return True if f.passing else mention.passing.is_(False)
+def counted(passing: bool, mention: type[Mention] | Any = Mention) -> Any:
+    """The mentions a query counts: all, except categories named only in passing unless `passing`."""
+    return True if passing else mention.passing.is_(False)
 
 
 def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
@@ -135,10 +135,9 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
         ids = f.resolved.get(name)
         if ids:
             m = aliased(Mention)
-            where = [m.article_id == Article.id, m.entity_id.in_(ids)]
-            if name == "category" and not f.passing:
-                where.append(m.passing.is_(False))  # an article about the category, not one naming it in passing
-            cond.append(exists(select(m.id).where(*where)))
+            # an article about the category, not one naming it in passing
+            cond.append(exists(select(m.id).where(m.article_id == Article.id, m.entity_id.in_(ids),
+                                                  counted(f.passing, m))))
     if f.event:
         e = aliased(Event)
         cond.append(exists(select(e.id).where(e.article_id == Article.id, e.type == f.event)))

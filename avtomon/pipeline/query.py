@@ -35,7 +35,7 @@ def top_entities(engine: Engine, kind: str, f: Filters) -> Table:
         stmt = (select(Entity.name, Entity.key, func.count(func.distinct(Mention.article_id)).label("articles"),
                        func.count(Mention.id), func.min(Article.published_at), func.max(Article.published_at))
                 .join(Mention, Mention.entity_id == Entity.id).join(Article, Article.id == Mention.article_id)
-                .where(Entity.kind == kind, counted(f), *article_conditions(f))
+                .where(Entity.kind == kind, counted(f.passing), *article_conditions(f))
                 .group_by(Entity.id, Entity.name, Entity.key)
                 .order_by(func.count(func.distinct(Mention.article_id)).desc(), Entity.name)
                 .limit(f.limit or 20))
@@ -95,7 +95,7 @@ def entities_of(s: Session, ids: list[int], passing: bool = False) -> dict[int, 
     out: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for chunk in chunks(ids):
         stmt = (select(Mention.article_id, Entity.kind, Entity.name, Entity.key).join(Entity)
-                .where(Mention.article_id.in_(chunk), True if passing else Mention.passing.is_(False)).distinct())
+                .where(Mention.article_id.in_(chunk), counted(passing)).distinct())
         for aid, kind, name, key in s.execute(stmt):
             value = key if kind in ("region", "category") else name
             if value not in out[aid][kind]:
@@ -145,7 +145,7 @@ def pairs(engine: Engine, f: Filters, kind: str = "company-region") -> Table:
                 .select_from(ml).join(el, el.id == ml.entity_id)
                 .join(mr, and_(mr.article_id == ml.article_id)).join(er, er.id == mr.entity_id)
                 .join(Article, Article.id == ml.article_id)
-                .where(el.kind == left_kind, er.kind == right_kind, counted(f, ml), counted(f, mr),
+                .where(el.kind == left_kind, er.kind == right_kind, counted(f.passing, ml), counted(f.passing, mr),
                        *article_conditions(f))
                 .group_by(left, right)
                 .order_by(func.count(func.distinct(ml.article_id)).desc()).limit(f.limit or 50))
