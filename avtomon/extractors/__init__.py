@@ -14,7 +14,9 @@
 #    as their owners, names from descriptors and brackets, brands named as goods not companies, places never
 #    organisations; categories by salience (the rest stored as mentions in passing); events output and
 #    recall, every party of an event, background and maybes left out, one event per (type, company).
-EXTRACTOR_VERSION = "3"
+# 4: a strict brand first in a sentence is a name when a model follows («Лада Веста подорожала»); a known
+#    maker's brand named only as goods is relevance evidence.
+EXTRACTOR_VERSION = "4"
 
 
 def extractor_version() -> str:

@@ -32,7 +32,8 @@ def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0,
     categories, passing, cat_trace = find_categories(parsed, res, claimed, companies, title_end)
     persons = find_persons(nlp, parsed, claimed)
     events, event_trace = find_events(parsed, res, companies, regions, categories, title_end, organizations)
-    score, relevant = relevance(parsed, companies, categories, events, tags, passing=len(passing))
+    named = len({m.payload.key for m in res.orgs.find(parsed.tokens) if m.payload.entity == "company"})
+    score, relevant = relevance(parsed, companies, categories, events, tags, passing=len(passing), named=named)
     if not relevant:
         # a text outside the auto industry has no categories and no events (data/ANNOTATION.md), and a
         # name outside the gazetteer in it is not taken for an auto company

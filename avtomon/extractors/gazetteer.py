@@ -57,9 +57,10 @@ def _case_ok(token: Token, rule: int) -> bool:
 class PhraseMatcher:
     """Longest-match, left-to-right, non-overlapping phrase finder over tokens."""
 
-    def __init__(self) -> None:
+    def __init__(self, models: frozenset[str] = frozenset()) -> None:
         self._by_first: dict[str, list[Pattern]] = defaultdict(list)
         self._firsts: frozenset[str] = frozenset()
+        self.models = models  # a strict name followed by one of these is a name even first in a sentence
 
     def add(self, nlp: NLP, phrase: str, payload: Any, caps: bool = False, strict: bool = False,
             quoted: bool = False) -> None:
@@ -106,9 +107,11 @@ class PhraseMatcher:
                 seen.setdefault(id(p), p)
         return list(seen.values())
 
-    def _strict_ok(self, tokens: Sequence[Token], i: int) -> bool:
-        """A strict name may not start a sentence, unless it stands in quotes there («Газель»)."""
-        return not tokens[i].first_in_sentence or (i > 0 and tokens[i - 1].text in OPEN_QUOTES)
+    def _strict_ok(self, tokens: Sequence[Token], i: int, end: int) -> bool:
+        """A strict name may not start a sentence, unless it stands in quotes there («Газель») or a
+        vehicle model follows it («Лада Веста подорожала»)."""
+        return not tokens[i].first_in_sentence or (i > 0 and tokens[i - 1].text in OPEN_QUOTES) or (
+            end < len(tokens) and tokens[end].text in self.models)
 
     def matches_at(self, tokens: Sequence[Token], i: int) -> list[Match]:
         """Every pattern matching from token i, longest first."""
@@ -117,7 +120,7 @@ class PhraseMatcher:
         out = []
         for p in self._candidates(tokens, i):
             end = self._walk(tokens, i, p)
-            if end is not None and (not p.strict or self._strict_ok(tokens, i)) and (
+            if end is not None and (not p.strict or self._strict_ok(tokens, i, end)) and (
                     not p.quoted or (i > 0 and tokens[i - 1].text in OPEN_QUOTES)):
                 out.append(Match(i, end, p.payload, p.strict))
         out.sort(key=lambda m: m.start - m.end)

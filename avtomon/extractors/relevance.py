@@ -32,6 +32,7 @@ UNKNOWN_WEIGHT, UNKNOWN_MAX = 0.3, 0.6
 AUTO_TAGS = {"auto", "auto-industry", "commercial-vehicles", "market-statistics", "ev", "components", "trucks"}
 TAG_PRIOR = 0.5  # an auto feed's item needs less evidence than a general news item
 SALIENT_WEIGHT, PASSING_WEIGHT = 0.8, 0.15  # a category the text is about weighs more than one named in passing
+GOODS_WEIGHT = 0.6  # a known maker's brand named only as goods («Лада Веста подорожала»): no company, but auto news
 
 
 def score_to_relevance(score: float) -> float:
@@ -39,10 +40,12 @@ def score_to_relevance(score: float) -> float:
 
 
 def relevance(parsed: Parsed, companies: list[EntityHit], categories: list[EntityHit],
-              events: list[EventHit], tags: tuple[str, ...] = (), passing: int = 0) -> tuple[float, bool]:
+              events: list[EventHit], tags: tuple[str, ...] = (), passing: int = 0, named: int = 0
+              ) -> tuple[float, bool]:
     """(relevance 0..1, relevant) — saturating sum of evidence, so one stray word is not enough.
 
-    `categories` are the ones the text is about; `passing` counts those named only in passing.
+    `categories` are the ones the text is about; `passing` counts those named only in passing; `named`
+    counts the gazetteer's companies named in the text in any role (goods included).
     """
     known = sum(1 for c in companies if c.known)
     # a company outside the gazetteer was called one by auto-industry words around it: weaker evidence; one
@@ -50,7 +53,8 @@ def relevance(parsed: Parsed, companies: list[EntityHit], categories: list[Entit
     cued = {c.key for c in companies if c.known or c.company_kind != GUESSED}
     unknown = min(UNKNOWN_MAX, UNKNOWN_WEIGHT * sum(1 for c in companies if not c.known and c.key in cued))
     score = (evidence(parsed.tokens, known, 0) + SALIENT_WEIGHT * len(categories) + PASSING_WEIGHT * passing
-             + unknown + 0.3 * sum(1 for e in events if e.company_key in cued))
+             + unknown + 0.3 * sum(1 for e in events if e.company_key in cued)
+             + GOODS_WEIGHT * max(0, named - known))
     if set(tags) & AUTO_TAGS:
         score += TAG_PRIOR
     value = score_to_relevance(score)

@@ -76,7 +76,7 @@ class Resources:
 
     def __init__(self, nlp: NLP, companies: list[dict[str, Any]] | None = None) -> None:
         self.nlp = nlp
-        self.orgs = PhraseMatcher()
+        self.orgs = PhraseMatcher(self._load_models())
         self.org_entries: dict[tuple[str, str], OrgEntry] = {}
         self.alias_index: dict[str, OrgEntry] = {}  # folded name or alias → entry
         self.regions = PhraseMatcher()
@@ -84,12 +84,6 @@ class Resources:
         self.categories = PhraseMatcher()
         self.category_names: dict[str, str] = {}
         self.events = PhraseMatcher()
-        self.model_category: dict[str, str] = {}  # vehicle or engine model name → its category key
-        for key, names in load_yaml("models.yaml").items():
-            for name in names:
-                self.model_category.setdefault(name, key)
-                self.model_category.setdefault(name.split()[0], key)
-        self.models = frozenset(self.model_category)
         self._load_orgs(companies if companies is not None else load_yaml("companies.yaml"), "company")
         self._load_orgs(load_yaml("organizations.yaml"), "organization")
         self._load_regions()
@@ -97,6 +91,15 @@ class Resources:
         self._load_events()
         for m in (self.orgs, self.regions, self.categories, self.events):
             m.finalize()
+
+    def _load_models(self) -> frozenset[str]:
+        self.model_category: dict[str, str] = {}  # vehicle or engine model name → its category key
+        for key, names in load_yaml("models.yaml").items():
+            for name in names:
+                self.model_category.setdefault(name, key)
+                self.model_category.setdefault(name.split()[0], key)
+        self.models = frozenset(self.model_category)
+        return self.models
 
     def company(self, key: str | None) -> OrgEntry | None:
         return self.org_entries.get(("company", key)) if key else None
