@@ -1,8 +1,7 @@
 """The `avtomon` command: a thin click layer over the library.
 
 Each command parses arguments, calls one library function and turns library errors into
-messages that say how to fix the problem. Exit status: 0 success, 1 partial failure, 2 usage
-or configuration error.
+messages that say how to fix the problem. Exit statuses: see avtomon.cli_common.
 """
 
 from __future__ import annotations
@@ -18,11 +17,20 @@ from typing import Any
 import click
 
 from avtomon import settings
-from avtomon.cli_common import EXIT_PARTIAL, ConfigProblem, Context, Locked, pass_ctx
+from avtomon.cli_common import (
+    EXIT_NOTHING,
+    EXIT_PARTIAL,
+    ConfigProblem,
+    Context,
+    Group,
+    Locked,
+    pass_ctx,
+    raise_on_sigterm,
+)
 from avtomon.errors import AvtomonError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="AVTOMON_DB", default=settings.DEFAULT_DB_URL, show_default=True,
               help="Store URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB (env AVTOMON_DB).")
 @click.option("--feeds", "feeds_file", envvar="AVTOMON_FEEDS", default=settings.DEFAULT_FEEDS_FILE,
@@ -49,10 +57,15 @@ def cli(ctx: click.Context, db: str, feeds_file: str, quiet: bool, verbose: int,
     """
     from avtomon.logs import setup_logging
 
-    level = logging.WARNING - 10 * verbose if not quiet else logging.ERROR
-    setup_logging(max(level, logging.DEBUG), log_file, log_format)
+    ctx.obj = Context(db=db, feeds=feeds_file, quiet=quiet, verbose=verbose)
+    # the terminal shows what the commands print; raw log lines go there only with -v (always to the file)
+    level = logging.CRITICAL if quiet else (logging.ERROR if not verbose else logging.INFO - 10 * (verbose - 1))
+    try:
+        setup_logging(max(level, logging.DEBUG), log_file, log_format)
+    except OSError as exc:
+        raise ConfigProblem(f"--log-file {log_file}: cannot write there ({exc.strerror or exc}); choose a "
+                            f"writable path") from None
     _use_companies_file(companies_file or os.environ.get("AVTOMON_COMPANIES"), feeds_file)
-    ctx.obj = Context(db=db, feeds=feeds_file, quiet=quiet)
 
 
 def _use_companies_file(given: str | None, feeds_file: str) -> None:
@@ -98,12 +111,32 @@ def _progress_printer(ctx: Context) -> tuple[Callable[[Any, int], None] | None, 
 
 
 def _report_poll(ctx: Context, summary: Any) -> None:
+    """Each failure once (the raw log lines go to the log file), then the summary line."""
     if not ctx.quiet:
-        for o in sorted(summary.outcomes, key=lambda o: o.feed):
-            if o.status == "error" or o.error:
-                mark = "FAIL" if o.status == "error" else "note"
-                click.echo(f"  {mark} {o.feed}: {o.error}", err=True)
+        if summary.offline:
+            first = summary.failed[0]
+            click.echo(f"  offline? all {len(summary.failed)} feeds failed to resolve their hosts ({first.feed}: "
+                       f"{first.error}); check this machine's network and DNS, the feeds are tried again next run",
+                       err=True)
+        else:
+            for o in sorted(summary.outcomes, key=lambda o: o.feed):
+                if o.status == "error" or o.error:
+                    mark = "FAIL" if o.status == "error" else "note"
+                    click.echo(f"  {mark} {o.feed}: {o.error}", err=True)
+        if summary.skipped and not summary.outcomes:
+            click.echo(f"  nothing polled: {summary.skip_line()} (`avtomon feeds` shows each; --force polls "
+                       f"them now)", err=True)
     click.echo(summary.line())
+
+
+def _exit_status(summary: Any, extracted: Any = None) -> None:
+    """Log the run's summary line and exit 4 when nothing could be polled, 1 when something failed."""
+    line = summary.line() + (f"; {extracted.line()}" if extracted is not None else "")
+    logging.getLogger("avtomon.run").info("run: %s", line)
+    if summary.nothing_polled:
+        sys.exit(EXIT_NOTHING)
+    if summary.failed or (extracted is not None and extracted.failed):
+        sys.exit(EXIT_PARTIAL)
 
 
 def run_poll(ctx: Context, force: bool, only: tuple[str, ...]) -> Any:
@@ -114,7 +147,7 @@ def run_poll(ctx: Context, force: bool, only: tuple[str, ...]) -> Any:
     for name in only:
         if name not in names:
             raise ConfigProblem(f"--feed {name!r}: no such feed in {ctx.feeds}")
-    engine = ctx.engine()
+    engine = ctx.engine(create=True)
     update, stop = _progress_printer(ctx)
     try:
         summary = poll(engine, config, force=force, only=list(only) or None, on_progress=update)
@@ -129,7 +162,7 @@ def ingest_lock(ctx: Context) -> Iterator[None]:
     from avtomon.pipeline.lock import LockBusy, store_lock
 
     try:
-        with store_lock(ctx.engine()):
+        with store_lock(ctx.engine(create=True)):
             yield
     except LockBusy as exc:
         raise Locked(str(exc)) from None
@@ -149,8 +182,7 @@ def poll(ctx: Context, force: bool, only: tuple[str, ...]) -> None:
     with ingest_lock(ctx):
         summary = run_poll(ctx, force, only)
     _report_poll(ctx, summary)
-    if summary.failed:
-        sys.exit(EXIT_PARTIAL)
+    _exit_status(summary)
 
 
 @cli.group(invoke_without_command=True)
@@ -176,8 +208,8 @@ def feeds(click_ctx: click.Context, failing: int | None) -> None:
         rows = [r for r in rows if r.failures >= failing]
     from avtomon.output import print_table
 
-    print_table(["feed", "enabled", "last success", "failures", "next poll", "articles", "last error"],
-                [[r.name, "yes" if r.enabled else "no", _dt(r.last_success_at), r.failures, _dt(r.next_poll_at),
+    print_table(["feed", "state", "last success", "failures", "next poll", "articles", "last error"],
+                [[r.name, r.state, _dt(r.last_success_at), r.failures, _dt(r.next_poll_at),
                   r.articles, r.last_error or ""] for r in rows], title="Feeds")
 
 
@@ -209,11 +241,14 @@ def feeds_check(ctx: Context, only: tuple[str, ...]) -> None:
 
 @cli.group()
 def db() -> None:
-    """Store maintenance: schema upgrade and statistics.
+    """Store maintenance: schema upgrade, statistics, backup, integrity check.
 
     \b
     Example:
       avtomon db upgrade
+      avtomon db stats
+      avtomon db backup /backups/avtomon-$(date +%F).db
+      avtomon db check
     """
 
 
@@ -231,9 +266,7 @@ def db_upgrade(ctx: Context) -> None:
     try:
         before, after = upgrade(make_engine(ctx.db))
     except AvtomonError as exc:
-        raise click.ClickException(str(exc)) from None
-    except Exception as exc:
-        raise click.ClickException(f"cannot upgrade {ctx.db}: {exc} (check --db / AVTOMON_DB)") from None
+        raise ConfigProblem(str(exc)) from None
     click.echo(f"schema at {after} (was {before or 'empty'})" if before != after else f"schema already at {after}")
 
 
@@ -251,18 +284,25 @@ def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int, workers
       avtomon --quiet ingest        # in crontab: */15 * * * *
     """
     from avtomon.cli_extract import run_extract
+    from avtomon.db import check_integrity
 
+    if workers < 1:
+        raise click.UsageError("--workers must be at least 1")
     with ingest_lock(ctx):
+        check_integrity(ctx.engine(create=True))  # a damaged file is reported before anything is written
         summary = run_poll(ctx, force, only)
         if not ctx.quiet:
             _report_poll(ctx, summary)
+        # if extraction fails, the run still says what the poll stored
+        ctx.on_failure = lambda: click.echo(f"{summary.line()}; extraction failed" if ctx.quiet
+                                            else "extraction failed")
         extracted = run_extract(ctx, batch, False, None, workers)
+        ctx.on_failure = None
     if ctx.quiet:
         click.echo(f"{summary.line()}; {extracted.line()}")
     else:
         click.echo(extracted.line())
-    if summary.failed or extracted.failed:
-        sys.exit(EXIT_PARTIAL)
+    _exit_status(summary, extracted)
 
 
 from avtomon.cli_extract import analyze, evaluate, extract  # noqa: E402  (registered below)
@@ -273,7 +313,8 @@ for _command in (extract, analyze, evaluate, query, export, refetch):
 
 
 @db.command("stats")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+              help="Output format (table on a terminal, csv when piped).")
 @pass_ctx
 def db_stats(ctx: Context, fmt: str | None) -> None:
     """Table sizes, articles per extraction status, the extraction backlog and the store size.
@@ -298,13 +339,32 @@ def db_backup(ctx: Context, destination: str) -> None:
     Example:
       avtomon db backup /backups/avtomon-$(date +%F).db
     """
+    from avtomon.db import make_engine
     from avtomon.pipeline.maintenance import backup
 
     try:
+        if make_engine(ctx.db).dialect.name != "sqlite":
+            raise AvtomonError("db backup copies SQLite stores; for PostgreSQL use pg_dump")
         size = backup(ctx.engine(), destination)
     except AvtomonError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise ConfigProblem(str(exc)) from None
     click.echo(f"{destination}: {size} bytes")
+
+
+@db.command("check")
+@pass_ctx
+def db_check(ctx: Context) -> None:
+    """Check a SQLite store's file for damage (every page is read once); PostgreSQL checks its own.
+
+    \b
+    Example:
+      avtomon db check && avtomon db backup /backups/avtomon.db
+    """
+    from avtomon.db import check_integrity
+
+    engine = ctx.engine()
+    check_integrity(engine)
+    click.echo(f"{engine.url.database if engine.dialect.name == 'sqlite' else 'PostgreSQL store'}: ok")
 
 
 @cli.command()
@@ -331,4 +391,5 @@ def prune(ctx: Context, older_than: str, dry_run: bool) -> None:
 
 
 def main() -> None:
+    raise_on_sigterm()
     cli(prog_name="avtomon")

@@ -9,14 +9,14 @@ from typing import Any, TextIO
 
 import click
 
-from avtomon.cli_common import Context, pass_ctx
+from avtomon.cli_common import ConfigProblem, Context, pass_ctx
 from avtomon.errors import AvtomonError
 
 
 def run_extract(ctx: Context, batch: int, reextract: bool, limit: int | None, workers: int = 1) -> Any:
     from avtomon.pipeline.extract import backlog, extract, extract_parallel
 
-    engine = ctx.engine()
+    engine = ctx.engine(create=True)
     if workers > 1:
         if limit is not None:
             raise click.UsageError("--limit works with one worker only")
@@ -61,15 +61,24 @@ def extract(ctx: Context, batch: int, reextract: bool, limit: int | None, worker
 
 
 def _read_input(source: str) -> str:
+    """UTF-8 text from a file or stdin; unreadable or non-UTF-8 input is a usage error (exit 2)."""
     if source == "-":
-        return sys.stdin.read()
+        if sys.stdin.isatty():
+            click.echo("reading text from stdin; finish with Ctrl-D (or give a FILE)", err=True)
+        raw = sys.stdin.buffer.read()
+        name = "stdin"
+    else:
+        try:
+            with open(source, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise ConfigProblem(f"{source}: cannot read: {exc.strerror or exc}") from None
+        name = source
     try:
-        with open(source, encoding="utf-8") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise click.ClickException(f"{source}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{source}: not UTF-8 text (convert it with iconv -f cp1251 -t utf-8)") from None
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigProblem(f"{name}: not UTF-8 text at byte {exc.start} (convert it with iconv -f cp1251 -t utf-8)"
+                            ) from None
 
 
 def _analyze_jsonl(source: str, out: TextIO, batch: int) -> None:
@@ -81,9 +90,9 @@ def _analyze_jsonl(source: str, out: TextIO, batch: int) -> None:
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise click.ClickException(f"{source}:{n}: not valid JSON: {exc.msg}") from None
+            raise ConfigProblem(f"{source}:{n}: not valid JSON: {exc.msg}") from None
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            raise click.ClickException(f"{source}:{n}: each line needs a 'text' string")
+            raise ConfigProblem(f"{source}:{n}: each line needs a 'text' string")
         items.append(item)
     for i in range(0, len(items), batch):
         chunk = items[i : i + batch]
@@ -142,6 +151,9 @@ def evaluate(gold: str, show_errors: bool, relevant_file: str | None, fmt: str |
     from avtomon.extractors.evaluate import load_gold
     from avtomon.output import print_table
 
+    fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
+    aside = fmt != "table"  # CSV and JSON on stdout stay parseable: the summary line goes to stderr
+
     if os.path.isdir(gold):
         from avtomon.extractors.ner_eval import evaluate_factru, load_relevant_ids
 
@@ -154,7 +166,7 @@ def evaluate(gold: str, show_errors: bool, relevant_file: str | None, fmt: str |
         if ner.relevance:
             r = ner.relevance
             click.echo(f"relevance accuracy: {r.accuracy:.3f} on {r.total} documents "
-                       f"(tp {r.tp}, fp {r.fp}, fn {r.fn}, tn {r.tn})")
+                       f"(tp {r.tp}, fp {r.fp}, fn {r.fn}, tn {r.tn})", err=aside)
         return
 
     try:
@@ -164,7 +176,8 @@ def evaluate(gold: str, show_errors: bool, relevant_file: str | None, fmt: str |
     print_table(["field", "tp", "fp", "fn", "precision", "recall", "f1"], report.table(),
                 title=f"{gold}: {report.texts} texts", fmt=fmt)
     if report.relevance.total:
-        click.echo(f"relevance accuracy: {report.relevance.accuracy:.3f} on {report.relevance.total} texts")
+        click.echo(f"relevance accuracy: {report.relevance.accuracy:.3f} on {report.relevance.total} texts",
+                   err=aside)
     if show_errors:
         for err in report.errors:
             click.echo(json.dumps(err, ensure_ascii=False), err=True)

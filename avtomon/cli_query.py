@@ -19,16 +19,24 @@ EVENT_TYPES = ["launch", "investment", "suspension", "localization", "sales", "p
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The filters every query and export accepts."""
+    """The filters every query and export accepts; a repeated filter means any of its values."""
     options = [
-        click.option("--since", help="From this date (2026-01-31) or span back from now (7d, 2w, 3m, 1y)."),
+        click.option("--since", help="From this date (2026-01-31, midnight in --tz) or span back from now "
+                                     "(7d, 2w, 3m, 1y)."),
         click.option("--until", help="Up to this date (inclusive) or span."),
-        click.option("--company", help="Company key or name in any case form (КАМАЗ, КАМАЗа, kamaz)."),
-        click.option("--region", help="ISO code (RU-TA) or a name in any case form (Татарстане, Тольятти)."),
-        click.option("--category", help="Category key (seats) or name."),
-        click.option("--event", type=click.Choice(EVENT_TYPES), help="Only articles with this event type."),
-        click.option("--source", help="Feed name."),
-        click.option("--text", "text", help="Words that must appear in title or text."),
+        click.option("--company", multiple=True, help="Company key or name in any case form, Russian or Latin "
+                                                      "(КАМАЗ, КАМАЗа, kamaz, Лады); repeat for any of several."),
+        click.option("--region", multiple=True, help="ISO code (RU-TA) or a name in any case form (Татарстане, "
+                                                     "Тольятти); repeatable."),
+        click.option("--category", multiple=True, help="Category key (seats) or name; repeatable."),
+        click.option("--event", multiple=True, type=click.Choice(EVENT_TYPES),
+                     help="Only articles with this event type; repeatable."),
+        click.option("--source", multiple=True, help="Feed name as in feeds.yaml; repeatable."),
+        click.option("--text", "text", help="Words that must all appear in title or text, in any form "
+                                            "(«тяговые батареи» finds «тяговых батарей»; ё = е)."),
+        click.option("--tz", envvar="AVTOMON_TZ", default="Europe/Moscow", show_default=True,
+                     help="Time zone of dates shown and of --since/--until days (env AVTOMON_TZ); the store "
+                          "keeps UTC."),
         click.option("--limit", type=int, help="At most this many rows."),
         click.option("--all", "include_all", is_flag=True, help="Include articles marked not relevant."),
         click.option("--passing", is_flag=True,
@@ -40,17 +48,21 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def make_filters(since: str | None, until: str | None, include_all: bool, **kw: Any) -> Filters:
-    from avtomon.pipeline.filters import Filters, parse_when
+def make_filters(since: str | None, until: str | None, include_all: bool, tz: str, **kw: Any) -> Filters:
+    from avtomon.pipeline.filters import Filters, parse_when, zone
 
     try:
-        return Filters(since=parse_when(since) if since else None,
-                       until=parse_when(until, end=True) if until else None, include_irrelevant=include_all, **kw)
+        zone(tz)
+        return Filters(since=parse_when(since, tz=tz) if since else None,
+                       until=parse_when(until, end=True, tz=tz) if until else None, include_irrelevant=include_all,
+                       tz=tz, **kw)
     except AvtomonError as exc:
         raise click.UsageError(str(exc)) from None
 
 
 def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--wide", is_flag=True, help="On a terminal, whole cells (wrapped) instead of cut with «…».")(
+        func)
     return click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl"]), default=None,
                         help="Output format (table on a terminal, csv when piped).")(func)
 
@@ -62,27 +74,29 @@ def _run(ctx: Context, fmt: str | None, build: Callable[[Any, Any], Any], filter
         table = build(ctx.engine(), filters)
     except AvtomonError as exc:
         raise click.UsageError(str(exc)) from None
-    print_table(table.headers, table.rows, title=title, fmt=fmt)
+    wide = click.get_current_context().params.get("wide", False)
+    print_table(table.headers, table.rows, title=f"{title} (dates in {filters.tz})", fmt=fmt, wide=wide)
 
 
 def _entity_command(name: str) -> click.Command:
-    @click.command(name)
-    @filter_options
-    @format_option
-    @pass_ctx
-    def command(ctx: Context, fmt: str | None, **kw: Any) -> None:
-        from avtomon.pipeline.query import KINDS, top_entities
-
-        _run(ctx, fmt, lambda engine, f: top_entities(engine, KINDS[name], f), make_filters(**kw),
-             name.capitalize())
-
-    command.__doc__ = f"""Top {name} by number of articles, with mentions, first and last seen.
+    doc = f"""Top {name} by number of articles, with mentions, first and last seen.
 
     \b
     Example:
       avtomon query {name} --since 30d --limit 10
       avtomon query {name} --region Калининградская --format csv > {name}.csv
     """
+
+    @click.command(name, help=doc)
+    @filter_options
+    @format_option
+    @pass_ctx
+    def command(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
+        from avtomon.pipeline.query import KINDS, top_entities
+
+        _run(ctx, fmt, lambda engine, f: top_entities(engine, KINDS[name], f), make_filters(**kw),
+             name.capitalize())
+
     return command
 
 
@@ -105,7 +119,7 @@ for _name in ("companies", "regions", "categories", "persons"):
 @filter_options
 @format_option
 @pass_ctx
-def query_events(ctx: Context, fmt: str | None, **kw: Any) -> None:
+def query_events(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
     """Events: date, source, company, type, region, categories, title, sentence, URL.
 
     \b
@@ -122,7 +136,7 @@ def query_events(ctx: Context, fmt: str | None, **kw: Any) -> None:
 @filter_options
 @format_option
 @pass_ctx
-def query_articles(ctx: Context, fmt: str | None, **kw: Any) -> None:
+def query_articles(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
     """Articles: date, source, title, URL, the entities found, a snippet.
 
     \b
@@ -135,29 +149,35 @@ def query_articles(ctx: Context, fmt: str | None, **kw: Any) -> None:
 
 
 @query.command("trend")
-@click.option("--by", type=click.Choice(["day", "week", "month"]), default="week", show_default=True)
+@click.option("--by", type=click.Choice(["day", "week", "month"]), default="week", show_default=True,
+              help="Period of each row: day, week (from Monday) or month (2026-02).")
+@click.option("--compare", is_flag=True, help="One column per --company instead of their articles together.")
 @filter_options
 @format_option
 @pass_ctx
-def query_trend(ctx: Context, fmt: str | None, by: str, **kw: Any) -> None:
-    """Articles per day, week or month for one entity or filter.
+def query_trend(ctx: Context, fmt: str | None, wide: bool, by: str, compare: bool, **kw: Any) -> None:
+    """Articles per day, week or month for the filters, empty periods as zero.
+
+    Articles whose feed gave no date are left out (their fetch time would pile up on one day).
 
     \b
     Example:
       avtomon query trend --company КАМАЗ --by month --since 1y
+      avtomon query trend --company КАМАЗ --company ГАЗ --compare --by month --since 2026-01-01
     """
     from avtomon.pipeline.query import trend
 
-    _run(ctx, fmt, lambda engine, f: trend(engine, f, by), make_filters(**kw), f"Articles per {by}")
+    f = make_filters(**kw)
+    _run(ctx, fmt, lambda engine, f: trend(engine, f, by, compare), f, f"Articles per {by}")
 
 
 @query.command("pairs")
 @click.option("--kind", type=click.Choice(["company-region", "company-category", "region-category"]),
-              default="company-region", show_default=True)
+              default="company-region", show_default=True, help="Which two kinds of entity to pair.")
 @filter_options
 @format_option
 @pass_ctx
-def query_pairs(ctx: Context, fmt: str | None, kind: str, **kw: Any) -> None:
+def query_pairs(ctx: Context, fmt: str | None, wide: bool, kind: str, **kw: Any) -> None:
     """Co-occurrence: articles mentioning both a company and a region (or category).
 
     \b
@@ -177,9 +197,12 @@ def query_pairs(ctx: Context, fmt: str | None, kind: str, **kw: Any) -> None:
 @click.option("--table", type=click.Choice(["articles", "mentions", "companies", "regions", "categories", "events"]),
               help="Which table (CSV/JSONL: default articles; XLSX: default all).")
 @click.option("--delimiter", default=",", show_default=True, help="CSV delimiter; ';' for Russian-locale Excel.")
+@click.option("--russian", is_flag=True, help="XLSX: Russian sheet names, headers and labels of categories, "
+                                              "event types and regions (the keys stay in CSV and JSON Lines).")
 @filter_options
 @pass_ctx
-def export(ctx: Context, dest: str | None, out: str | None, table: str | None, delimiter: str, **kw: Any) -> None:
+def export(ctx: Context, dest: str | None, out: str | None, table: str | None, delimiter: str, russian: bool,
+           **kw: Any) -> None:
     """Export articles, mentions, entities and events to Excel, CSV or JSON Lines.
 
     \b
@@ -187,6 +210,7 @@ def export(ctx: Context, dest: str | None, out: str | None, table: str | None, d
       avtomon export                          # every sheet into avtomon-YYYY-MM-DD.xlsx
       avtomon export report.xlsx --since 30d
       avtomon export events.csv --table events --delimiter ';' --company КАМАЗ
+      avtomon export отчёт.xlsx --since 30d --russian --tz Asia/Yekaterinburg
     """
     from datetime import date
 
@@ -198,7 +222,7 @@ def export(ctx: Context, dest: str | None, out: str | None, table: str | None, d
     if len(delimiter) != 1:
         raise click.UsageError("--delimiter must be one character")
     try:
-        counts = run_export(ctx.engine(), make_filters(**kw), out, table, delimiter)
+        counts = run_export(ctx.engine(), make_filters(**kw), out, table, delimiter, russian)
     except AvtomonError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"{out}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))

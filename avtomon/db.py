@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from avtomon.errors import StoreError
 
@@ -22,7 +22,7 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "alembic"
 # The newest migration. Checked against the alembic_version table with one query, so the common case
 # (an up-to-date store) never imports Alembic; a test keeps it equal to the scripts' head.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -112,9 +112,55 @@ def _is_current(engine: Engine) -> bool:
     with engine.connect() as conn:
         try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
-        except Exception:  # no alembic_version table yet
+        except DBAPIError as exc:
+            if "alembic_version" not in str(exc.orig):  # a damaged file or a lost server is no "new store"
+                raise
             conn.rollback()
             return False
+
+
+_DAMAGED = ("file is not a database", "database disk image is malformed", "malformed database schema")
+
+
+def problem_of(exc: DBAPIError) -> tuple[str, str]:
+    """(kind, first line of the reason) of a database error; kind is damaged, full, read-only or other."""
+    reason = (str(exc.orig) if exc.orig else str(exc)).strip().splitlines()[0]
+    low = reason.lower()
+    if any(s in low for s in _DAMAGED):
+        return "damaged", reason
+    if any(s in low for s in ("database or disk is full", "no space left on device", "could not extend file")):
+        return "full", reason
+    if any(s in low for s in ("readonly database", "read-only", "permission denied", "unable to open database")):
+        return "read-only", reason
+    if "connection refused" in low or "could not translate host" in low or "authentication failed" in low or (
+            "database" in low and "does not exist" in low) or ("connection to server" in low and "failed" in low):
+        return "unreachable", reason
+    return "other", reason
+
+
+HINTS = {
+    "damaged": "the file is damaged: restore your latest backup (avtomon db backup), or rescue what is readable "
+               "with: sqlite3 FILE .recover | sqlite3 NEW.db",
+    "full": "the disk is full: free some space and run again; every batch stored before is kept",
+    "read-only": "the file, its folder or its -wal/-shm files are read-only for this user: fix the permissions",
+    "unreachable": "is the server running, and are the host, user and database in --db / AVTOMON_DB right?",
+    "other": "check --db / AVTOMON_DB",
+}
+
+
+def check_integrity(engine: Engine) -> None:
+    """Raise StoreError when a SQLite file is damaged (PRAGMA quick_check: reads every page once).
+
+    Run by ingest before it writes; queries rely on SQLite's own checks of the pages they read.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        found = [" ".join(row[0].split()) for row in conn.exec_driver_sql("PRAGMA quick_check(3)")]
+    if found != ["ok"]:
+        problems = "; ".join(p for p in found if not p.startswith("***"))
+        raise StoreError(f"the store {engine.url.database} failed its integrity check ({problems}): "
+                         f"{HINTS['damaged']}")
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
@@ -126,27 +172,36 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     return before, current_revision(engine)
 
 
-def open_store(url: str, migrate: bool = True) -> Engine:
+def open_store(url: str, migrate: bool = True, create: bool = True) -> Engine:
     """Open the store, creating or upgrading the schema when needed.
 
     Args:
         url: SQLAlchemy URL (``sqlite:///avtomon.db``, ``postgresql+psycopg://…``).
         migrate: upgrade an out-of-date schema automatically.
+        create: a missing SQLite file or an empty database may become a new store; without it
+            (commands that only read) they are an error naming the store.
 
     Returns:
         A ready engine.
 
     Raises:
-        StoreError: the database cannot be reached or migrated.
+        StoreError: the database cannot be reached, is damaged, missing (without `create`) or cannot be
+            migrated.
     """
     engine = make_engine(url)
+    shown = engine.url.render_as_string(hide_password=True)
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not create and path and path != ":memory:" and not Path(path).expanduser().exists():
+        raise StoreError(f"{path}: no such store (check --db / AVTOMON_DB; `avtomon ingest` creates a new one)")
     try:
         if migrate and not _is_current(engine):
-            log.info("upgrading store schema at %s", engine.url.render_as_string(hide_password=True))
+            if not create and current_revision(engine) is None:
+                raise StoreError(f"{shown}: no avtomon store in this database (check --db / AVTOMON_DB; "
+                                 f"`avtomon db upgrade` or `avtomon ingest` creates one)")
+            log.info("upgrading store schema at %s", shown)
             upgrade(engine)
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise StoreError(f"cannot open the store {engine.url.render_as_string(hide_password=True)}: "
-                         f"{reason} (check --db / AVTOMON_DB)") from None
+    except DBAPIError as exc:
+        kind, reason = problem_of(exc)
+        raise StoreError(f"cannot open the store {shown}: {reason} ({HINTS[kind]})") from None
     return engine
 

@@ -19,19 +19,74 @@ def plain_value(value: Any) -> Any:
     return value
 
 
+# the long text columns of a terminal table, and the width each gets before it is cut with «…»
+TEXT_WIDTHS = {"title": 48, "snippet": 48, "sentence": 48, "text": 48, "url": 36, "last error": 40,
+               "companies": 28, "categories": 24, "regions": 16, "source": 20, "name": 28}
+
+
+FIXED = ("id", "date", "period", "first_seen", "last_seen", "published", "date_guessed", "key")
+
+
+def _numeric(rows: Sequence[Sequence[Any]], i: int) -> bool:
+    values = [r[i] for r in rows if r[i] is not None]
+    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
+def _fit(headers: Sequence[str], cells: list[list[str]], fixed: set[int], total: int) -> list[int]:
+    """Column widths that fit `total` characters: fixed columns whole, text columns shared out in
+    proportion to their caps (TEXT_WIDTHS), none under 6."""
+    longest = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(headers)]
+    widths = [min(n, TEXT_WIDTHS.get(h, 32)) if i not in fixed else n for i, (h, n) in enumerate(zip(headers,
+                                                                                                      longest,
+                                                                                                      strict=True))]
+    room = total - 3 * len(headers) - 1 - sum(widths[i] for i in fixed)  # borders and padding
+    text = [i for i in range(len(headers)) if i not in fixed]
+    want = sum(widths[i] for i in text)
+    if text and want > room:
+        for i in text:
+            widths[i] = max(6, widths[i] * max(room, 0) // want)
+    return widths
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return " ".join(str(plain_value(value)).split())  # one line per row: newlines in titles would break it
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,
-                fmt: str | None = None) -> None:
-    """Print rows as a rich table on a terminal, else as CSV (or the format asked for)."""
+                fmt: str | None = None, wide: bool = False) -> None:
+    """Print rows as a rich table on a terminal, else as CSV (or the format asked for).
+
+    On a terminal long text is cut with «…» so the table fits (`wide`: whole cells, wrapped), numbers
+    are right-aligned and dates never break; CSV and JSON always carry the full values.
+    """
     fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
     if fmt == "table":
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=title, show_lines=False)
-        for h in headers:
-            table.add_column(h, overflow="fold")
-        for row in rows:
-            table.add_row(*["" if v is None else str(plain_value(v)) for v in row])
+        console = Console()
+        table = Table(title=title, show_lines=wide)
+        cells = [["" if v is None else _cell(v) for v in row] for row in rows]
+        fixed = {i for i, h in enumerate(headers) if h in FIXED or _numeric(rows, i)}
+        widths = _fit(headers, cells, fixed, console.width)
+        for i, h in enumerate(headers):
+            if i in fixed:  # never cut or broken: a number or a date is wrong when cut
+                table.add_column(h, justify="right" if _numeric(rows, i) else "left", no_wrap=True,
+                                 min_width=widths[i])
+            elif wide:
+                table.add_column(h, overflow="fold")
+            else:
+                table.add_column(h, no_wrap=True, width=widths[i])
+        for row in cells:
+            table.add_row(*(c if wide or i in fixed else _cut(c, widths[i]) for i, c in enumerate(row)))
         Console().print(table)
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")

@@ -32,21 +32,22 @@ def test_xlsx_every_sheet_cell_by_cell(filled_store: str, tmp_path: Path) -> Non
         assert ws.cell(1, 1).font.bold
     articles = wb["Articles"]
     headers = [c.value for c in articles[1]]
-    assert headers[:6] == ["id", "published", "source", "title", "url", "relevance"]
-    assert articles.column_dimensions["D"].width == 60
-    by_title = {row[3].value: row for row in articles.iter_rows(min_row=2)}
+    assert headers[:7] == ["id", "published (Europe/Moscow)", "published_guessed", "source", "title", "url",
+                           "relevance"]
+    assert articles.column_dimensions["E"].width > 59  # the title
+    by_title = {row[4].value: row for row in articles.iter_rows(min_row=2)}
     kamaz = by_title["КАМАЗ запустил серийное производство электробусов нового поколения"]
     assert isinstance(kamaz[0].value, int)
     assert isinstance(kamaz[1].value, datetime) and kamaz[1].number_format == "yyyy-mm-dd hh:mm"
-    assert kamaz[2].value == "Новости"
+    assert kamaz[2].value is False and kamaz[3].value == "Новости"
+    assert kamaz[4].alignment.wrap_text and kamaz[4].alignment.vertical == "top"  # wraps, shows the lead
     url = "https://news.example.ru/a01"
-    assert kamaz[4].value == f'=HYPERLINK("{url}","{url}")' and kamaz[4].data_type == "f"  # clickable
-    assert isinstance(kamaz[5].value, float) and 0 <= kamaz[5].value <= 1
-    assert "КАМАЗ" in kamaz[6].value and "RU-TA" in kamaz[7].value and "launch" in kamaz[9].value
+    assert kamaz[5].value == url and kamaz[5].hyperlink.target == url  # clickable, and the URL as its value
+    assert isinstance(kamaz[6].value, float) and 0 <= kamaz[6].value <= 1
+    assert "КАМАЗ" in kamaz[7].value and "RU-TA" in kamaz[8].value and "launch" in kamaz[10].value
     hostile = by_title["'" + HOSTILE_TITLE]
-    assert hostile[3].data_type == "s"  # text, never a formula
-    formulas = [c for row in articles.iter_rows(min_row=2) for c in row if c.data_type == "f"]
-    assert all(c.column_letter == "E" and c.value.startswith('=HYPERLINK("https://') for c in formulas)
+    assert hostile[4].data_type == "s"  # text, never a formula
+    assert not [c for row in articles.iter_rows(min_row=2) for c in row if c.data_type == "f"]
     assert len(by_title) == 61  # 60 gold texts + the hostile one (--all)
     companies = {r[1].value: r for r in wb["Companies"].iter_rows(min_row=2)}
     assert isinstance(companies["kamaz"][2].value, int) and companies["kamaz"][0].value == "КАМАЗ"
@@ -60,8 +61,8 @@ def test_xlsx_respects_filters(filled_store: str, tmp_path: Path) -> None:
     out = tmp_path / "kgd.xlsx"
     export(filled_store, "--out", str(out), "--region", "Калининградской области")
     articles = list(load_workbook(out)["Articles"].iter_rows(min_row=2, values_only=True))
-    assert articles and all("RU-KGD" in a[7] for a in articles)
-    assert all("ЦБ" not in a[3] for a in articles)
+    assert articles and all("RU-KGD" in a[8] for a in articles)
+    assert all("ЦБ" not in a[4] for a in articles)
 
 
 def test_csv_excel_friendly(filled_store: str, tmp_path: Path) -> None:

@@ -216,6 +216,8 @@ def test_db_stats_and_prune(db_url: str) -> None:
 def test_sqlite_online_backup_while_ingest_writes(sqlite_url: str, httpserver: HTTPServer, tmp_path: Path) -> None:
     feeds = write_feeds(tmp_path / "feeds.yaml", serve_news(httpserver, feeds=2))
     writer = avtomon(sqlite_url, feeds, "ingest", "--batch", "2", wait=False)
+    while not has_schema(Path(sqlite_url.removeprefix("sqlite:///"))) and writer.poll() is None:
+        time.sleep(0.05)  # a backup of a store not yet created is an error
     backups = []
     while writer.poll() is None and len(backups) < 5:
         backup = tmp_path / f"copy{len(backups)}.db"
@@ -237,6 +239,16 @@ def test_sqlite_online_backup_while_ingest_writes(sqlite_url: str, httpserver: H
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == len(news_items())
 
 
+def has_schema(path: Path) -> bool:
+    if not path.exists():
+        return False
+    try:
+        with sqlite3.connect(path) as conn:
+            return bool(conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0])
+    except sqlite3.Error:
+        return False
+
+
 def test_backup_refuses_postgres(pg_url: str, tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["--db", pg_url, "db", "backup", str(tmp_path / "x.db")])
-    assert res.exit_code == 1 and "pg_dump" in res.output
+    assert res.exit_code == 2 and "pg_dump" in res.output

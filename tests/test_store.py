@@ -58,8 +58,10 @@ def test_postgres_url_without_driver_uses_psycopg3() -> None:
 def test_bad_urls_give_clear_errors(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(cli, ["--db", "nonsense", "db", "upgrade"])
-    assert res.exit_code == 1 and "is not a database URL" in res.output
+    assert res.exit_code == 2 and "is not a database URL" in res.output
     res = runner.invoke(cli, ["--db", f"sqlite:///{tmp_path}/no/such/dir/a.db", "db", "upgrade"])
-    assert res.exit_code == 1 and "does not exist" in res.output
+    assert res.exit_code == 2 and "does not exist" in res.output
     res = runner.invoke(cli, ["--db", "postgresql+psycopg://nobody@127.0.0.1:9/x", "--feeds", "feeds.yaml", "feeds"])
-    assert res.exit_code == 1 and "cannot open the store" in res.output and "AVTOMON_DB" in res.output
+    assert res.exit_code == 2 and "cannot open the store" in res.output and "is the server running" in res.output
+    res = runner.invoke(cli, ["--db", "mysql://u@127.0.0.1/x", "query", "companies"])
+    assert res.exit_code == 2 and "unsupported database" in res.output

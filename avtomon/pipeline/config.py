@@ -6,6 +6,7 @@ so a user can fix the file without reading our code.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,11 +67,16 @@ def parse_duration(value: Any, where: str) -> float:
     if isinstance(value, bool):
         raise ConfigError(f"{where}: expected a duration such as 15m, 1h or 1d, got {value!r}")
     if isinstance(value, int | float):
+        if not math.isfinite(value) or value <= 0:  # YAML reads .inf and .nan as floats
+            raise ConfigError(f"{where}: expected a positive duration such as 15m, 1h or 1d, got {value!r}")
         return float(value) * 60.0
     m = _DURATION.match(str(value))
     if not m:
         raise ConfigError(f"{where}: expected a duration such as 15m, 1h or 1d, got {value!r}")
-    return float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    if seconds <= 0:
+        raise ConfigError(f"{where}: expected a positive duration such as 15m, 1h or 1d, got {value!r}")
+    return seconds
 
 
 def normalize_source(url: str, base_dir: Path) -> str | None:
@@ -140,7 +146,7 @@ def _load_settings(raw: Any) -> Settings:
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, expected) or isinstance(value, bool) or (
-            isinstance(value, int | float) and value <= 0
+            isinstance(value, int | float) and not (math.isfinite(value) and value > 0)  # .inf, .nan, 0, -1
         ):
             raise ConfigError(f"settings.{key}: expected a positive {expected.__name__}, got {value!r}")
         out[key] = value

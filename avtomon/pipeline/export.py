@@ -1,9 +1,10 @@
 """Export the store to XLSX, CSV or JSON Lines with the query filters, streaming rows.
 
-Rows are read from the database in chunks and written as they come (openpyxl write-only mode), so
-memory does not grow with the number of articles. Any text cell that a spreadsheet would run as a
-formula (it starts with =, +, -, @, tab or CR — a hostile feed can put that in a title) gets a
-leading apostrophe.
+Rows are read from the database in chunks and written as they come (XlsxWriter in constant-memory
+mode: a row is on disk once written), so memory does not grow with the number of articles. Text is
+always written as text, never as a formula; and any text cell that a spreadsheet would run as a
+formula when typed or imported (it starts with =, +, -, @, tab or CR — a hostile feed can put that in a
+title) gets a leading apostrophe, in CSV too. Times are shown in the filters' time zone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +23,21 @@ from sqlalchemy.orm import Session, aliased
 from avtomon.errors import AvtomonError
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.output import plain_value as _plain
-from avtomon.pipeline.filters import Filters, article_conditions, resolve
+from avtomon.pipeline.filters import Filters, article_conditions, event_conditions, resolve, zone
 from avtomon.pipeline.query import entities_of, top_entities
 
 CHUNK = 1000
 XLSX_CELL_MAX = 32_000  # Excel refuses cells over 32 767 characters
-HYPERLINK_MAX = 250  # Excel's HYPERLINK takes at most 255 characters
+URL_MAX = 2079  # Excel's limit for a link
+LINKS_MAX = 65_000  # Excel keeps at most 65 530 links per sheet; later URLs are plain text
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 TABLES = ("articles", "mentions", "companies", "regions", "categories", "events")
 WIDTHS = {"date": 18, "published": 18, "source": 22, "title": 60, "url": 45, "text": 80, "sentence": 80,
-          "snippet": 60, "companies": 30, "regions": 16, "categories": 30, "name": 32, "key": 18}
+          "snippet": 60, "companies": 32, "regions": 24, "categories": 30, "name": 32, "key": 18, "company": 30,
+          "mention": 30, "type": 16, "region": 14, "events": 22, "kind": 12, "article_id": 10, "id": 8}
+WRAPPED = {"title", "text", "sentence", "snippet", "companies", "categories", "regions", "events", "name",
+           "company", "mention", "source"}
+ROW_HEIGHT = 45  # three lines: a wrapped cell shows its lead, aligned to the top
 
 
 @dataclass
@@ -52,18 +58,19 @@ def neutralize(value: Any) -> Any:
 
 def _article_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
     with Session(engine) as s:
-        stmt = (select(Article.id, Article.published_at, Article.feed, Article.title, Article.url, Article.relevance,
-                       Article.text_source, Article.text).where(and_(True, *article_conditions(f)))
-                .order_by(Article.published_at.desc(), Article.id))
+        stmt = (select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
+                       Article.url, Article.relevance, Article.text_source, Article.text)
+                .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.id))
         if f.limit:
             stmt = stmt.limit(f.limit)
         result = s.execute(stmt.execution_options(yield_per=CHUNK))
         for chunk in result.partitions(CHUNK):
             entities = entities_of(s, [r[0] for r in chunk], f.passing)
             events = _event_types(s, [r[0] for r in chunk])
-            for aid, published, feed, title, url, relevance, source, text in chunk:
+            for aid, published, guessed, feed, title, url, relevance, source, text in chunk:
                 ent = entities.get(aid, {})
-                yield [aid, published, feed, title, url, relevance, ", ".join(ent.get("company", [])),
+                yield [aid, _zoned(published, f.tz), bool(guessed), feed, title, url, relevance,
+                       ", ".join(ent.get("company", [])),
                        ", ".join(ent.get("region", [])), ", ".join(ent.get("category", [])),
                        ", ".join(events.get(aid, [])), source, text]
 
@@ -82,7 +89,12 @@ def _mention_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
                 .join(Article, Article.id == Mention.article_id).join(Entity, Entity.id == Mention.entity_id)
                 .where(and_(True, *article_conditions(f))).order_by(Mention.article_id, Mention.start_char))
         for row in s.execute(stmt.execution_options(yield_per=CHUNK)):
-            yield list(row)
+            yield [row[0], _zoned(row[1], f.tz), *row[2:]]
+
+
+def _zoned(value: datetime | None, tz: str) -> datetime | None:
+    """A stored UTC time as an aware time in the chosen zone (CSV and JSON show its offset)."""
+    return value.replace(tzinfo=UTC).astimezone(zone(tz)) if value else None
 
 
 def _event_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
@@ -92,9 +104,9 @@ def _event_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
                        Event.categories, Article.title, Event.sentence, Article.url)
                 .join(Article, Article.id == Event.article_id)
                 .outerjoin(company, company.id == Event.company_id).outerjoin(region, region.id == Event.region_id)
-                .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Event.id))
+                .where(and_(True, *event_conditions(f))).order_by(Article.published_at.desc(), Event.id))
         for row in s.execute(stmt.execution_options(yield_per=CHUNK)):
-            yield list(row)
+            yield [row[0], _zoned(row[1], f.tz), *row[2:]]
 
 
 def _entity_rows(engine: Engine, kind: str, f: Filters) -> Iterator[list[Any]]:
@@ -105,8 +117,8 @@ def _entity_rows(engine: Engine, kind: str, f: Filters) -> Iterator[list[Any]]:
 def sheets(engine: Engine, f: Filters) -> dict[str, Sheet]:
     """Every exportable table, lazily."""
     return {
-        "articles": Sheet("Articles", ["id", "published", "source", "title", "url", "relevance", "companies",
-                                       "regions", "categories", "events", "text_source", "text"],
+        "articles": Sheet("Articles", ["id", "published", "published_guessed", "source", "title", "url", "relevance",
+                                       "companies", "regions", "categories", "events", "text_source", "text"],
                           _article_rows(engine, f)),
         "mentions": Sheet("Mentions", ["article_id", "published", "source", "title", "kind", "key", "name",
                                        "mention", "start", "end", "passing"], _mention_rows(engine, f)),
@@ -121,57 +133,74 @@ def sheets(engine: Engine, f: Filters) -> dict[str, Sheet]:
     }
 
 
-def _xlsx_cell(ws: Any, header: str, value: Any) -> Any:
-    from openpyxl.cell import WriteOnlyCell
+class _XlsxFormats:
+    """The cell formats of a workbook, made once."""
 
-    if isinstance(value, str):
-        if header == "url" and value.startswith(("http://", "https://")) and len(value) <= HYPERLINK_MAX:
-            # A HYPERLINK formula we build ourselves from a canonical http(s) URL (quotes escaped): a
-            # cell hyperlink object would be kept in memory until the file is saved, for every row.
-            safe = value.replace('"', "%22")
-            cell = WriteOnlyCell(ws, value=f'=HYPERLINK("{safe}","{safe}")')
-            cell.style = "Hyperlink"
-            return cell
-        cell = WriteOnlyCell(ws, value=neutralize(value)[:XLSX_CELL_MAX])
-        cell.data_type = "s"  # never a formula, whatever the text
-        return cell
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
+    def __init__(self, wb: Any) -> None:
+        top = {"valign": "top"}
+        self.header = wb.add_format({"bold": True, "valign": "top", "text_wrap": True, "bg_color": "#F2F2F2"})
+        self.text = wb.add_format(top)
+        self.wrapped = wb.add_format({**top, "text_wrap": True})
+        self.datetime = wb.add_format({**top, "num_format": "yyyy-mm-dd hh:mm"})
+        self.date = wb.add_format({**top, "num_format": "yyyy-mm-dd"})
+        self.float = wb.add_format({**top, "num_format": "0.000"})
+        self.link = wb.add_format({**top, "font_color": "blue", "underline": 1})
+
+
+def _write_cell(ws: Any, fmt: _XlsxFormats, r: int, c: int, header: str, value: Any, links: list[int]) -> None:
+    if value is None:
+        ws.write_blank(r, c, None, fmt.text)
+    elif isinstance(value, str):
+        if (header == "url" and value.startswith(("http://", "https://")) and len(value) <= URL_MAX
+                and links[0] < LINKS_MAX):
+            links[0] += 1  # a real link whose value is the URL itself: pandas and openpyxl read the text
+            ws.write_url(r, c, value, fmt.link, value)
+        else:
+            ws.write_string(r, c, neutralize(value)[:XLSX_CELL_MAX], fmt.wrapped if header in WRAPPED else fmt.text)
+    elif isinstance(value, bool):
+        ws.write_boolean(r, c, value, fmt.text)
+    elif isinstance(value, datetime):
+        ws.write_datetime(r, c, value.replace(tzinfo=None), fmt.datetime)  # Excel has no zones: wall-clock time
     elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
+        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt.date)
     elif isinstance(value, float):
-        cell.number_format = "0.000"
-    return cell
+        ws.write_number(r, c, value, fmt.float)
+    elif isinstance(value, int):
+        ws.write_number(r, c, value, fmt.text)
+    else:
+        ws.write_string(r, c, str(value), fmt.text)
 
 
-def write_xlsx(path: Path, all_sheets: dict[str, Sheet]) -> dict[str, int]:
-    """One workbook, one sheet per table: frozen header, autofilter, widths, real dates, links."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+def write_xlsx(path: Path, all_sheets: dict[str, Sheet], russian: bool = False, tz: str = "UTC") -> dict[str, int]:
+    """One workbook, one sheet per table: frozen header, autofilter, widths, wrapped text that shows its
+    lead, real dates (wall-clock time in `tz`, named in the header), links; `russian`: Russian headers,
+    sheet names and labels of categories, event types and regions."""
+    import xlsxwriter
 
-    wb = Workbook(write_only=True)
+    from avtomon.labels import HEADERS_RU, SHEETS_RU, russian_value
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "strings_to_numbers": False})
+    fmt = _XlsxFormats(wb)
     counts = {}
-    bold = Font(bold=True)
-    for key, sheet in all_sheets.items():
-        ws = wb.create_sheet(sheet.name)
-        ws.freeze_panes = "A2"
-        for i, h in enumerate(sheet.headers, 1):
-            ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(h, 12)
-        header = []
-        for h in sheet.headers:
-            cell = _xlsx_cell(ws, "", h)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        n = 0
-        for row in sheet.rows:
-            ws.append([_xlsx_cell(ws, h, v) for h, v in zip(sheet.headers, row, strict=True)])
-            n += 1
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.headers))}{n + 1}"
-        counts[key] = n
-    wb.save(path)
+    try:
+        for key, sheet in all_sheets.items():
+            ws = wb.add_worksheet(SHEETS_RU[sheet.name] if russian else sheet.name)
+            ws.freeze_panes(1, 0)
+            for i, h in enumerate(sheet.headers):
+                ws.set_column(i, i, WIDTHS.get(h, 12))
+            for i, h in enumerate(sheet.headers):
+                label = HEADERS_RU.get(h, h) if russian else h
+                ws.write_string(0, i, f"{label} ({tz})" if h in ("published", "date") else label, fmt.header)
+            n, links = 0, [0]
+            for n, row in enumerate(sheet.rows, 1):
+                ws.set_row(n, ROW_HEIGHT)
+                for c, (h, v) in enumerate(zip(sheet.headers, row, strict=True)):
+                    _write_cell(ws, fmt, n, c, h, russian_value(h, v) if russian else v, links)
+            ws.autofilter(0, 0, n, len(sheet.headers) - 1)
+            counts[key] = n
+    finally:
+        wb.close()
     return counts
 
 
@@ -197,7 +226,7 @@ def write_jsonl(path: Path, sheet: Sheet) -> int:
 
 
 def export(engine: Engine, f: Filters, out: str | Path, table: str | None = None,
-           delimiter: str = ",") -> dict[str, int]:
+           delimiter: str = ",", russian: bool = False) -> dict[str, int]:
     """Write the filtered store to `out` (.xlsx: every table; .csv/.jsonl: one table, articles by default).
 
     Args:
@@ -206,6 +235,7 @@ def export(engine: Engine, f: Filters, out: str | Path, table: str | None = None
         out: destination; the suffix picks the format.
         table: for CSV and JSON Lines, which table.
         delimiter: CSV delimiter.
+        russian: XLSX with Russian headers and labels.
 
     Returns:
         Rows written per table.
@@ -226,7 +256,7 @@ def export(engine: Engine, f: Filters, out: str | Path, table: str | None = None
     try:
         if suffix == ".xlsx":
             chosen = {table: all_sheets[table]} if table else all_sheets
-            counts = write_xlsx(tmp, chosen)
+            counts = write_xlsx(tmp, chosen, russian, f.tz)
         elif suffix == ".csv":
             name = table or "articles"
             counts = {name: write_csv(tmp, all_sheets[name], delimiter)}

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
+import signal
 import socket
 import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -24,6 +26,7 @@ from avtomon.db import chunks, conflict_insert
 from avtomon.extractors import extractor_version
 from avtomon.extractors.records import Analysis, EntityHit
 from avtomon.models import Article, Entity, Event, Feed, Mention
+from avtomon.pipeline.search import index_articles, index_backlog
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class ExtractSummary:
                 f"{self.events} events")
 
 
+SEARCH_BACKLOG = 20_000  # articles of an older store added to the search index per run (a few minutes at most)
 STALE_CLAIM = timedelta(minutes=30)  # a claim this old belongs to a worker that died
 
 
@@ -198,6 +202,7 @@ def _store_batch(engine: Engine, worker: str, articles: Sequence[Article], resul
             m, e = store_analyses(session, [a for a, _ in good], [r for _, r in good])  # type: ignore[misc]
             summary.mentions += m
             summary.events += e
+        index_articles(session, [(a.id, a.title, a.text) for a, _ in good + bad])
         for article, exc in bad:
             session.execute(update(Article).where(Article.id == article.id).values(
                 extract_status="failed", extract_error=f"{type(exc).__name__}: {exc}"[:2000], claimed_by=None,
@@ -243,7 +248,7 @@ def release_dead_claims(engine: Engine) -> int:
 
 
 def extract(engine: Engine, batch: int = settings.EXTRACT_BATCH, reextract: bool = False, limit: int | None = None,
-            on_batch: Callable[[int], None] | None = None) -> ExtractSummary:
+            on_batch: Callable[[int], None] | None = None, backlog: bool = True) -> ExtractSummary:
     """Analyse pending articles and store their facts, one transaction per batch.
 
     Safe to run in several processes or on several machines at once: each batch is claimed first.
@@ -254,6 +259,7 @@ def extract(engine: Engine, batch: int = settings.EXTRACT_BATCH, reextract: bool
         reextract: also redo articles extracted by another extractor version.
         limit: stop after this many articles.
         on_batch: called with the number of articles done after each batch.
+        backlog: then add up to SEARCH_BACKLOG articles stored before the search index to it.
 
     Returns:
         Counts of what was written.
@@ -272,6 +278,8 @@ def extract(engine: Engine, batch: int = settings.EXTRACT_BATCH, reextract: bool
         _store_batch(engine, worker, articles, _analyze_batch(articles, tags), summary)
         if on_batch:
             on_batch(len(articles))
+    if backlog:
+        index_backlog(engine, SEARCH_BACKLOG)
     return summary
 
 
@@ -281,7 +289,7 @@ def _worker(url: str, batch: int, reextract: bool) -> ExtractSummary:
 
     engine = open_store(url, migrate=False)
     try:
-        return extract(engine, batch=batch, reextract=reextract)
+        return extract(engine, batch=batch, reextract=reextract, backlog=False)  # the parent does it once
     finally:
         engine.dispose()
 
@@ -321,10 +329,51 @@ def extract_parallel(engine: Engine, workers: int, batch: int = settings.EXTRACT
         ctx = multiprocessing.get_context("fork")
     else:
         ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for part in pool.map(_worker, [url] * workers, [batch] * workers, [reextract] * workers):
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_worker_main, args=(url, batch, reextract, results), daemon=True,
+                         name=f"avtomon-extract-{i}") for i in range(workers)]
+    for proc in procs:
+        proc.start()
+    try:
+        for part in _collect(procs, results):
             total.articles += part.articles
             total.failed += part.failed
             total.mentions += part.mentions
             total.events += part.events
+    finally:
+        # also when this process is interrupted or terminated: the workers stop with it, their open
+        # batches roll back and their claims are taken back by the next run
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join()
+    index_backlog(engine, SEARCH_BACKLOG)
     return total
+
+
+def _worker_main(url: str, batch: int, reextract: bool, results: Any) -> None:
+    """A worker process: Ctrl-C and SIGTERM are the parent's to handle (it terminates the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        results.put(_worker(url, batch, reextract))
+    except Exception as exc:
+        results.put(RuntimeError(f"extract worker failed: {type(exc).__name__}: {exc}"))
+
+
+def _collect(procs: list[Any], results: Any) -> Iterator[ExtractSummary]:
+    """Each worker's summary; a worker that dies without one is an error, not a hang."""
+    for _ in procs:
+        while True:
+            try:
+                part = results.get(timeout=0.5)
+                break
+            except queue.Empty:
+                dead = [p for p in procs if p.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError(f"extract worker {dead[0].name} died (exit status {dead[0].exitcode})"
+                                       ) from None
+        if isinstance(part, BaseException):
+            raise part
+        yield part

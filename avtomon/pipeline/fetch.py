@@ -182,8 +182,8 @@ def fetch_file(req: FetchRequest, limits: FetchLimits) -> FetchResult:
     return result
 
 
-def _describe(exc: Exception, limits: FetchLimits) -> str:
-    """A short, actionable message for a transport error."""
+def _describe(exc: Exception, limits: FetchLimits, elapsed: float) -> str:
+    """A short, actionable message for a transport error; `elapsed` is the real time the attempt took."""
     import aiohttp
 
     cause = exc.__cause__
@@ -192,10 +192,15 @@ def _describe(exc: Exception, limits: FetchLimits) -> str:
         return f"cannot connect: {cause}"
     if isinstance(cause, aiohttp.ServerDisconnectedError):
         return "the server closed the connection without an answer"
+    if isinstance(cause, aiohttp.ClientError) and not isinstance(cause, asyncio.TimeoutError):
+        # e.g. a reset on a kept-alive connection: a connection error, not a timeout
+        return f"connection failed: {type(cause).__name__}: {cause}"[:300]
     if isinstance(exc, aiohttp.ClientResponseError):  # aiohttp's parser refused the answer
         return f"not a valid HTTP answer: {(exc.message or '').strip().splitlines()[0] if exc.message else exc.status}"
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return f"timed out after {limits.timeout:g} s ({type(exc).__name__})"
+        kind = {httpx.ConnectTimeout: "connecting", httpx.ReadTimeout: "waiting for data"}.get(type(exc), "")
+        limit = limits.connect_timeout if kind == "connecting" else limits.timeout
+        return f"timed out after {elapsed:.1f} s{' ' + kind if kind else ''} (limit {limit:g} s)"
     if isinstance(exc, httpx.TooManyRedirects):
         return f"more than {limits.max_redirects} redirects"
     if isinstance(exc, httpx.ConnectError):
@@ -218,7 +223,8 @@ async def fetch_one(client: httpx.AsyncClient, req: FetchRequest, limits: FetchL
             result = await asyncio.to_thread(fetch_file, req, limits)
     except Exception as exc:  # one broken feed must never stop the others
         log.debug("fetch %s failed", req.url, exc_info=True)
-        result = FetchResult(feed=req.feed, url=req.url, status="error", error=_describe(exc, limits))
+        result = FetchResult(feed=req.feed, url=req.url, status="error",
+                             error=_describe(exc, limits, time.perf_counter() - started))
     result.duration_ms = int((time.perf_counter() - started) * 1000)
     result.started_at = started_at
     return result

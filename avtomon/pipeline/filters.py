@@ -3,45 +3,80 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from avtomon.errors import AvtomonError
 from avtomon.extractors.nlp import fold
-from avtomon.models import Article, Entity, Event, Mention
+from avtomon.models import Article, Entity, Event, Feed, Mention
+from avtomon.pipeline.search import text_condition
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.I)
 _CODE = re.compile(r"^RU-[A-Z]{2,3}$", re.I)
+
+
+DEFAULT_TZ = "Europe/Moscow"
 
 
 class FilterError(AvtomonError):
     """A filter value that cannot be understood (bad date, unknown region…)."""
 
 
+Names = tuple[str, ...]
+
+
 @dataclass
 class Filters:
-    """What to select; every field is optional."""
+    """What to select; every field is optional. Several values of one filter mean any of them."""
 
     since: datetime | None = None
     until: datetime | None = None
-    company: str | None = None
-    region: str | None = None
-    category: str | None = None
-    event: str | None = None
-    source: str | None = None
+    company: Names = ()
+    region: Names = ()
+    category: Names = ()
+    event: Names = ()
+    source: Names = ()
     text: str | None = None
     limit: int | None = None
     include_irrelevant: bool = False
     passing: bool = False  # also count product categories named only in passing
     resolved: dict[str, list[int]] = field(default_factory=dict)  # filter name → entity ids
+    dialect: str = "sqlite"  # of the store the filters run on (the text search differs), set by resolve()
+    tz: str = DEFAULT_TZ  # dates shown and day boundaries of --since/--until; the store keeps UTC
+
+    def __post_init__(self) -> None:
+        for name in ("company", "region", "category", "event", "source"):
+            value = getattr(self, name)
+            setattr(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
 
 
-def parse_when(value: str, now: datetime | None = None, end: bool = False) -> datetime:
-    """A date (2026-01-31), a datetime, or a span back from now (7d, 2w, 3m, 1y)."""
+def zone(name: str) -> ZoneInfo:
+    """A time zone by its IANA name (Europe/Moscow, Asia/Yekaterinburg, UTC)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FilterError(f"--tz {name!r}: unknown time zone (use an IANA name such as Europe/Moscow, "
+                          f"Asia/Novosibirsk or UTC)") from None
+
+
+def local(value: datetime | None, tz: str) -> datetime | None:
+    """A stored UTC time as a naive wall-clock time in `tz` (what a spreadsheet or a table shows)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC).astimezone(zone(tz)).replace(tzinfo=None)
+
+
+def parse_when(value: str, now: datetime | None = None, end: bool = False, tz: str = "UTC") -> datetime:
+    """A date (2026-01-31), a datetime, or a span back from now (7d, 2w, 3m, 1y), as naive UTC.
+
+    A date or a time without a zone is read in `tz`: `--since 2026-01-31 --tz Europe/Moscow` starts at
+    midnight in Moscow, 21:00 UTC the day before.
+    """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     m = _SPAN.match(value)
     if m:
@@ -54,11 +89,14 @@ def parse_when(value: str, now: datetime | None = None, end: bool = False) -> da
         raise FilterError(f"{value!r}: expected a date such as 2026-01-31 or a span such as 7d, 2w, 3m, 1y") from None
     if end and len(value.strip()) == 10:  # --until 2026-01-31 includes that whole day
         parsed += timedelta(days=1)
-    return parsed.replace(tzinfo=None) if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone(tz))
+    return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 def _entity_ids(session: Session, kind: str, value: str) -> list[int]:
-    """Entity ids for a key or a name, exact first, then case-insensitive, then via the gazetteers."""
+    """Entity ids for a key or a name: exact, then case-insensitive, then via the gazetteers (any case
+    form, Russian or Latin, a brand as its owner: «Лады» → АвтоВАЗ)."""
     rows = session.scalars(select(Entity.id).where(Entity.kind == kind, or_(Entity.key == value,
                                                                            Entity.name == value))).all()
     if rows:
@@ -68,20 +106,32 @@ def _entity_ids(session: Session, kind: str, value: str) -> list[int]:
         func.lower(Entity.key) == low, func.lower(Entity.name) == low))).all()
     if rows:
         return list(rows)
-    key = _gazetteer_key(kind, value)
+    key = gazetteer_key(kind, value)
     if key:
         return list(session.scalars(select(Entity.id).where(Entity.kind == kind, Entity.key == key)))
     return []
 
 
-def _gazetteer_key(kind: str, value: str) -> str | None:
-    """The key of a company, region or category named in any case form («КАМАЗа», «Татарстане»)."""
+def gazetteer_key(kind: str, value: str) -> str | None:
+    """The key of a company, region or category named in any case form («КАМАЗа», «Лады», «Татарстане»)."""
     from avtomon.extractors.nlp import get_nlp
     from avtomon.extractors.resources import get_resources
 
-    if kind == "region" and _CODE.match(value.strip()):
-        return value.strip().upper()
+    value = value.strip()
+    if kind == "region" and _CODE.match(value):
+        return value.upper()
     nlp, res = get_nlp(), get_resources()
+    if kind == "category" and value in res.category_names:
+        return value
+    if kind == "company":
+        words = value.split()
+        forms = [fold(value), " ".join(nlp.lemmas(w)[0] for w in words)]
+        if len(words) == 1:  # every reading of one word: «Лады» is first read as «лад»
+            forms += sorted(nlp.lemmas(words[0])[1])
+        for form in forms:
+            entry = res.alias_index.get(form)
+            if entry is not None and entry.entity == "company":
+                return res.resolve_brand(entry).key
     _, tokens = nlp.segment(value)
     matcher = {"company": res.orgs, "region": res.regions, "category": res.categories}.get(kind)
     if matcher is None:
@@ -89,7 +139,7 @@ def _gazetteer_key(kind: str, value: str) -> str | None:
     for m in matcher.find(tokens):
         payload = m.payload
         if kind == "company" and payload.entity == "company":
-            return payload.key
+            return res.resolve_brand(payload).key
         if kind == "region":
             return payload.code
         if kind == "category":
@@ -97,16 +147,55 @@ def _gazetteer_key(kind: str, value: str) -> str | None:
     return None
 
 
+def _choices(session: Session, kind: str) -> list[str]:
+    """Every name a user could mean: the store's entities of the kind and the gazetteer's names."""
+    from avtomon.extractors.resources import get_resources
+
+    res = get_resources()
+    names = {n for row in session.execute(select(Entity.name, Entity.key).where(Entity.kind == kind)) for n in row}
+    if kind == "company":
+        names |= {n for e in res.org_entries.values() if e.entity == "company" for n in (e.name, *e.aliases)}
+    elif kind == "region":
+        names |= set(res.region_names.values())
+    elif kind == "category":
+        names |= set(res.category_names) | set(res.category_names.values())
+    return sorted(n for n in names if n)
+
+
+def did_you_mean(value: str, choices: list[str]) -> str:
+    """' (did you mean X, Y?)' from the closest choices, or ''."""
+    from rapidfuzz import fuzz, process, utils
+
+    found = process.extract(value, choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=3,
+                            score_cutoff=75)
+    return f" (did you mean {', '.join(name for name, _, _ in found)}?)" if found else ""
+
+
 def resolve(session: Session, f: Filters) -> Filters:
-    """Look up the entities named by --company, --region and --category; unknown names are errors."""
-    for name, kind in (("company", "company"), ("region", "region"), ("category", "category")):
-        value = getattr(f, name)
-        if value:
-            ids = _entity_ids(session, kind, value)
-            if not ids:
-                hint = "an ISO code such as RU-TA or a name" if kind == "region" else "a key or a name"
-                raise FilterError(f"--{name} {value!r}: nothing by that name in the store (use {hint})")
+    """Look up the entities named by --company, --region and --category, and the --source names.
+
+    A name the store or the gazetteers know selects its articles, none when it has none yet; an
+    unknown name is a FilterError with the closest names.
+    """
+    f.dialect = session.get_bind().dialect.name
+    for name in ("company", "region", "category"):
+        ids: list[int] = []
+        for value in getattr(f, name):
+            found = _entity_ids(session, name, value)
+            if not found and not gazetteer_key(name, value):
+                hint = "an ISO code such as RU-TA or a name" if name == "region" else "a key or a name"
+                raise FilterError(f"--{name} {value!r}: no {name} by that name (use {hint})"
+                                  f"{did_you_mean(value, _choices(session, name))}")
+            ids += found
+        if getattr(f, name):
             f.resolved[name] = ids
+    if f.source:
+        known = sorted(set(session.scalars(select(Feed.name))) | set(session.scalars(select(Article.feed).distinct())))
+        lowered = {k.lower() for k in known}
+        for value in f.source:
+            if value.lower() not in lowered:
+                raise FilterError(f"--source {value!r}: no feed by that name{did_you_mean(value, known)} "
+                                  f"(`avtomon feeds` lists them)")
     return f
 
 
@@ -125,22 +214,34 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
     if f.until:
         cond.append(Article.published_at < f.until)
     if f.source:
-        cond.append(func.lower(Article.feed) == f.source.lower())
+        cond.append(func.lower(Article.feed).in_([s.lower() for s in f.source]))
     if f.text:
-        for word in f.text.split():
-            pattern = f"%{word.lower()}%"
-            cond.append(or_(func.lower(Article.title).like(pattern), func.lower(Article.text).like(pattern)))
+        cond.append(text_condition(f.dialect, f.text))
     # aliases: the outer query may itself select from mentions or events, and must not correlate with them
     for name in ("company", "region", "category"):
         ids = f.resolved.get(name)
-        if ids:
+        if ids is not None:  # empty: a known name without articles yet selects none
             m = aliased(Mention)
             # an article about the category, not one naming it in passing
             cond.append(exists(select(m.id).where(m.article_id == Article.id, m.entity_id.in_(ids),
                                                   counted(f.passing, m))))
     if f.event:
         e = aliased(Event)
-        cond.append(exists(select(e.id).where(e.article_id == Article.id, e.type == f.event)))
+        cond.append(exists(select(e.id).where(e.article_id == Article.id, e.type.in_(f.event))))
+    return cond
+
+
+def event_conditions(f: Filters) -> list:  # type: ignore[type-arg]
+    """WHERE conditions on Event (joined to its Article) for `query events` and the events export alike:
+    --company and --region choose the event's own company and region, the other filters its article."""
+    own = ("company", "region")
+    cond = article_conditions(replace(f, event=(), resolved={k: v for k, v in f.resolved.items() if k not in own}))
+    if f.event:
+        cond.append(Event.type.in_(f.event))
+    if "company" in f.resolved:
+        cond.append(Event.company_id.in_(f.resolved["company"]))
+    if "region" in f.resolved:
+        cond.append(Event.region_id.in_(f.resolved["region"]))
     return cond
 
 

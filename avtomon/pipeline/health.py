@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ class FeedStatus:
     failures: int
     next_poll_at: datetime | None
     articles: int
+    state: str  # due, never polled, or why the next run skips it (store.SKIP_REASONS)
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,19 @@ def feed_status(engine: Engine, config: FeedsConfig) -> list[FeedStatus]:
     with Session(engine) as session:
         rows = {f.name: f for f in session.scalars(select(Feed))}
         counts = {feed: n for feed, n in session.execute(select(Article.feed, func.count()).group_by(Article.feed))}
+    from avtomon.pipeline.store import SKIP_REASONS, skip_reason
+
+    now = datetime.now(UTC).replace(tzinfo=None)
     out = []
     for cfg in config.feeds:
         row = rows.get(cfg.name)
+        reason = skip_reason(row, cfg, now)
+        state = SKIP_REASONS[reason] if reason else ("due" if row and row.last_polled_at else "never polled")
         out.append(FeedStatus(
             name=cfg.name, enabled=cfg.enabled, url=row.url if row else cfg.url,
             last_success_at=row.last_success_at if row else None, last_error=row.last_error if row else None,
             failures=row.failures if row else 0, next_poll_at=row.next_poll_at if row else None,
-            articles=counts.get(cfg.name, 0)))
+            articles=counts.get(cfg.name, 0), state=state))
     return out
 
 

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from avtomon.errors import AvtomonError
 
@@ -36,6 +37,15 @@ def lock_path(engine: Engine) -> Path | None:
     return Path(db).expanduser().resolve().with_name(Path(db).name + ".lock")
 
 
+def _unlock(conn: Connection, name: str) -> None:
+    """Release the advisory lock; when the connection is already gone, so is the lock, and the error
+    that took it must not be hidden behind this one."""
+    try:
+        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _advisory_key(name)})
+    except DBAPIError:
+        log.debug("releasing the lock failed (the connection is gone, and the lock with it)", exc_info=True)
+
+
 @contextmanager
 def store_lock(engine: Engine, name: str = "ingest") -> Iterator[None]:
     """Hold the store's `name` lock for the block, or raise LockBusy at once."""
@@ -48,7 +58,7 @@ def store_lock(engine: Engine, name: str = "ingest") -> Iterator[None]:
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _advisory_key(name)})
+                _unlock(conn, name)
         return
     path = lock_path(engine)
     if path is None:

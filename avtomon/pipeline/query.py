@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, Event, Mention
-from avtomon.pipeline.filters import Filters, article_conditions, counted, resolve
+from avtomon.pipeline.filters import Filters, article_conditions, counted, event_conditions, local, resolve
 
 KINDS = {"companies": "company", "regions": "region", "categories": "category", "persons": "person",
          "organizations": "organization"}
@@ -39,12 +39,14 @@ def top_entities(engine: Engine, kind: str, f: Filters) -> Table:
                 .group_by(Entity.id, Entity.name, Entity.key)
                 .order_by(func.count(func.distinct(Mention.article_id)).desc(), Entity.name)
                 .limit(f.limit or 20))
-        rows = [[n, k, a, m, _d(first), _d(last)] for n, k, a, m, first, last in s.execute(stmt)]
+        rows = [[n, k, a, m, _d(first, f.tz), _d(last, f.tz)] for n, k, a, m, first, last in s.execute(stmt)]
     return Table(["name", "key", "articles", "mentions", "first_seen", "last_seen"], rows)
 
 
-def _d(value: datetime | None) -> date | None:
-    return value.date() if value else None
+def _d(value: datetime | None, tz: str) -> date | None:
+    """The day of a stored UTC time in the chosen zone."""
+    shown = local(value, tz)
+    return shown.date() if shown else None
 
 
 def events(engine: Engine, f: Filters) -> Table:
@@ -52,36 +54,35 @@ def events(engine: Engine, f: Filters) -> Table:
     company, region = aliased(Entity), aliased(Entity)
     with Session(engine) as s:
         resolve(s, f)
-        cond = article_conditions(replace(f, event=None))
-        if f.event:
-            cond.append(Event.type == f.event)
-        if f.resolved.get("company"):
-            cond.append(Event.company_id.in_(f.resolved["company"]))
-        if f.resolved.get("region"):
-            cond.append(Event.region_id.in_(f.resolved["region"]))
+        cond = event_conditions(f)
         stmt = (select(Article.published_at, Article.feed, company.name, Event.type, region.key, Event.categories,
                        Article.title, Event.sentence, Article.url)
                 .join(Article, Article.id == Event.article_id)
                 .outerjoin(company, company.id == Event.company_id).outerjoin(region, region.id == Event.region_id)
                 .where(and_(True, *cond)).order_by(Article.published_at.desc(), Event.id).limit(f.limit or 100))
-        rows = [[_d(r[0]), *r[1:]] for r in s.execute(stmt)]
+        rows = [[_d(r[0], f.tz), *r[1:]] for r in s.execute(stmt)]
     return Table(["date", "source", "company", "type", "region", "categories", "title", "sentence", "url"], rows)
 
 
 def articles(engine: Engine, f: Filters) -> Table:
-    """Articles with the companies, regions and categories found in them and a snippet."""
+    """Articles with their id, date (and whether it was guessed: the feed gave none), relevance, the
+    companies, regions and categories found in them and a snippet."""
     with Session(engine) as s:
         resolve(s, f)
-        stmt = (select(Article.id, Article.published_at, Article.feed, Article.title, Article.url, Article.text)
-                .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc()).limit(f.limit or 50))
+        stmt = (select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
+                       Article.url, Article.relevance, Article.text)
+                .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.id.desc())
+                .limit(f.limit or 50))
         found = list(s.execute(stmt))
         entities = entities_of(s, [r[0] for r in found], f.passing)
     rows = []
-    for aid, published, feed, title, url, text in found:
+    for aid, published, guessed, feed, title, url, relevance, text in found:
         ent = entities.get(aid, {})
-        rows.append([_d(published), feed, title, url, ", ".join(ent.get("company", [])),
+        rows.append([aid, _d(published, f.tz), bool(guessed), feed, title, url,
+                     None if relevance is None else round(relevance, 2), ", ".join(ent.get("company", [])),
                      ", ".join(ent.get("region", [])), ", ".join(ent.get("category", [])), _snippet(text)])
-    return Table(["date", "source", "title", "url", "companies", "regions", "categories", "snippet"], rows)
+    return Table(["id", "date", "date_guessed", "source", "title", "url", "relevance", "companies", "regions",
+                  "categories", "snippet"], rows)
 
 
 def _snippet(text: str) -> str:
@@ -103,8 +104,7 @@ def entities_of(s: Session, ids: list[int], passing: bool = False) -> dict[int, 
     return out
 
 
-def _period(day: datetime, by: str) -> date:
-    d = day.date()
+def _period(d: date, by: str) -> date:
     if by == "week":
         return d - timedelta(days=d.weekday())
     if by == "month":
@@ -112,19 +112,40 @@ def _period(day: datetime, by: str) -> date:
     return d
 
 
-def trend(engine: Engine, f: Filters, by: str = "week") -> Table:
-    """Articles per day, week (starting Monday) or month for the filters, with empty periods as zero."""
+def _label(d: date, by: str) -> str:
+    return d.strftime("%Y-%m") if by == "month" else d.isoformat()
+
+
+def trend(engine: Engine, f: Filters, by: str = "week", compare: bool = False) -> Table:
+    """Articles per day, week (starting Monday) or month, days in the chosen zone.
+
+    Periods run from --since (or the first article) to --until (or the last), the empty ones as zero.
+    Articles whose date was guessed (the feed gave none; the time of fetching stands in) are left out:
+    they would pile up on the day they were fetched. With `compare`, one column per --company.
+    """
+    series: dict[str, Counter[date]] = {}
     with Session(engine) as s:
-        resolve(s, f)
-        dates = list(s.scalars(select(Article.published_at).where(and_(True, *article_conditions(f)))))
-    counts = Counter(_period(d, by) for d in dates)
-    if not counts:
-        return Table(["period", "articles"], [])
-    rows, current, last = [], min(counts), max(counts)
-    while current <= last:
-        rows.append([current, counts.get(current, 0)])
+        if compare and len(f.company) > 1:
+            for name in f.company:
+                one = replace(f, company=(name,), resolved={})
+                series[name] = _counts(s, one, by)
+        else:
+            series["articles"] = _counts(s, f, by)
+    found = [d for counts in series.values() for d in counts]
+    first = _period(_d(f.since, f.tz), by) if f.since else min(found, default=None)  # type: ignore[arg-type]
+    last = _period(_d(f.until - timedelta(microseconds=1), f.tz), by) if f.until else max(found, default=None)  # type: ignore[arg-type,operator]
+    rows: list[list[object]] = []
+    current = first
+    while current is not None and last is not None and current <= last:
+        rows.append([_label(current, by), *(counts.get(current, 0) for counts in series.values())])
         current = _next(current, by)
-    return Table(["period", "articles"], rows)
+    return Table(["period", *series], rows)
+
+
+def _counts(s: Session, f: Filters, by: str) -> Counter[date]:
+    resolve(s, f)
+    stmt = select(Article.published_at).where(and_(Article.published_guessed.is_(False), *article_conditions(f)))
+    return Counter(_period(_d(d, f.tz), by) for d in s.scalars(stmt))  # type: ignore[arg-type]
 
 
 def _next(d: date, by: str) -> date:

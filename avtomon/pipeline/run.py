@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from avtomon.pipeline.config import FeedConfig, FeedsConfig
 from avtomon.pipeline.fetch import FetchLimits, FetchRequest, FetchResult, fetch_many, make_client
 from avtomon.pipeline.fulltext import PageSummary, fetch_pending_pages, wants_page
 from avtomon.pipeline.parse import EntryRecord, ParsedFeed, parse_feed
-from avtomon.pipeline.store import is_due, prune_horizon, record_result, store_entries, sync_feeds
+from avtomon.pipeline.store import prune_horizon, record_result, skip_reason, store_entries, sync_feeds
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +36,42 @@ class FeedOutcome:
     error: str | None
 
 
+_DNS = ("name or service not known", "temporary failure in name resolution", "nodename nor servname",
+        "no address associated", "getaddrinfo", "name resolution")
+
+
 @dataclass
 class PollSummary:
-    """The whole poll: per-feed outcomes plus feeds skipped (backoff, interval, disabled)."""
+    """The whole poll: per-feed outcomes plus feeds skipped, by name, with the reason (store.SKIP_REASONS)."""
 
     outcomes: list[FeedOutcome] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
     pages: PageSummary | None = None
 
     @property
     def failed(self) -> list[FeedOutcome]:
         return [o for o in self.outcomes if o.status == "error"]
+
+    @property
+    def nothing_polled(self) -> bool:
+        """Every polled feed failed, or none could be polled (all disabled or in backoff): exit status 4.
+        Feeds that only wait for their interval are a normal quiet run."""
+        if self.outcomes:
+            return len(self.failed) == len(self.outcomes)
+        return "interval" not in self.skipped.values()
+
+    @property
+    def offline(self) -> bool:
+        """Every feed polled failed to resolve its host: the machine, not the feeds, is the problem."""
+        return len(self.failed) >= 2 and len(self.failed) == len(self.outcomes) and all(
+            any(s in (o.error or "").lower() for s in _DNS) for o in self.failed)
+
+    def skip_line(self) -> str:
+        """Why feeds were skipped, per reason: '2 waiting out a backoff after failures, 1 disabled …'."""
+        from avtomon.pipeline.store import SKIP_REASONS
+
+        counts = Counter(self.skipped.values())
+        return ", ".join(f"{n} {SKIP_REASONS[reason]}" for reason, n in counts.most_common())
 
     @property
     def new_articles(self) -> int:
@@ -56,7 +82,7 @@ class PollSummary:
         parts = [f"{len(self.outcomes)} feeds polled", f"{ok} ok", f"{len(self.failed)} failed",
                  f"{self.new_articles} new articles"]
         if self.skipped:
-            parts.append(f"{len(self.skipped)} skipped")
+            parts.append(f"{len(self.skipped)} skipped ({self.skip_line()})")
         line = ", ".join(parts)
         if self.pages and (self.pages.fetched or self.pages.kept or self.pages.failed):
             line += f"; {self.pages.line()}"
@@ -139,16 +165,18 @@ class Bookkeeper:
             log.exception("recording the state of %d feeds that sent no entries failed", len(batch))
 
 
-def due_requests(engine: Engine, feeds: list[FeedConfig], force: bool) -> tuple[list[FetchRequest], list[str]]:
-    """Sync feed rows and pick what to poll now; returns (requests, skipped feed names)."""
+def due_requests(engine: Engine, feeds: list[FeedConfig], force: bool
+                 ) -> tuple[list[FetchRequest], dict[str, str]]:
+    """Sync feed rows and pick what to poll now; returns (requests, skipped feed name → reason)."""
     now = _now()
-    requests, skipped = [], []
+    requests, skipped = [], {}
     with Session(engine) as session, session.begin():
         rows = sync_feeds(session, feeds)
         for cfg in feeds:
             row = rows[cfg.name]
-            if not cfg.enabled or not (force or is_due(row, cfg, now)):
-                skipped.append(cfg.name)
+            reason = skip_reason(row, cfg, now)
+            if reason == "disabled" or (reason and not force):
+                skipped[cfg.name] = reason
                 continue
             requests.append(FetchRequest(cfg.name, row.url, row.etag, row.last_modified))
     return requests, skipped

@@ -37,13 +37,22 @@ def sync_feeds(session: Session, feeds: Sequence[FeedConfig]) -> dict[str, Feed]
     return rows
 
 
-def is_due(row: Feed, cfg: FeedConfig, now: datetime) -> bool:
-    """False while a feed waits out its backoff or its own interval."""
+SKIP_REASONS = {"disabled": "disabled in feeds.yaml", "backoff": "waiting out a backoff after failures",
+                "interval": "polled less than its interval ago"}
+
+
+def skip_reason(row: Feed | None, cfg: FeedConfig, now: datetime) -> str | None:
+    """Why a feed is not polled now (a key of SKIP_REASONS), or None when it is due."""
+    if not cfg.enabled:
+        return "disabled"
+    if row is None:
+        return None
     if row.next_poll_at and row.next_poll_at > now:
-        return False
+        return "backoff"
     # A small slack so a 15-minute interval polled by a 15-minute cron is not skipped by seconds.
-    return not (cfg.interval and row.last_polled_at
-                and row.last_polled_at + timedelta(seconds=cfg.interval * 0.95) > now)
+    if cfg.interval and row.last_polled_at and row.last_polled_at + timedelta(seconds=cfg.interval * 0.95) > now:
+        return "interval"
+    return None
 
 
 def backoff_seconds(failures: int, maximum: float = defaults.BACKOFF_MAX) -> float:

@@ -1,0 +1,104 @@
+"""Full-text search that finds any word form: an index of lemmas per article.
+
+The title and text of each article are reduced to the lemmas of their words («тяговых батарей» →
+«тяговый батарея», ё as е) and indexed: an FTS5 table on SQLite, a `tsvector` with a GIN index on
+PostgreSQL (both created by migration 0007). A query is reduced the same way, so any form finds any
+form. Both sides use the same context-free lemmatiser (the best pymorphy3 parse of the word alone),
+which is what makes them agree.
+
+Extraction indexes each article it stores; articles stored before the index existed, or not yet
+extracted, are indexed by `index_backlog` (run by `ingest` and `extract`) and meanwhile found by a
+plain substring match, so a search never misses an article because it is not indexed yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, and_, exists, func, not_, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from avtomon.models import Article
+
+log = logging.getLogger(__name__)
+_WORD = re.compile(r"\w+(?:[-']\w+)*")
+BACKLOG_BATCH = 500
+
+
+def lemma_text(text: str) -> str:
+    """The lemmas of the words of `text`, space-separated, lower case, ё as е."""
+    from avtomon.extractors.nlp import get_nlp
+
+    lemmas = get_nlp().lemmas
+    return " ".join(lemmas(w)[0] for w in _WORD.findall(text))
+
+
+def query_lemmas(query: str) -> list[str]:
+    """The distinct lemmas a search must find (every one of them)."""
+    return list(dict.fromkeys(lemma_text(query).split()))
+
+
+def index_articles(session: Session, rows: Sequence[tuple[int, str, str]]) -> None:
+    """(Re)index articles given as (id, title, text), in the caller's transaction."""
+    if not rows:
+        return
+    ids = [r[0] for r in rows]
+    values = [{"id": aid, "lemmas": lemma_text(f"{title}\n{body}")} for aid, title, body in rows]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("DELETE FROM article_search WHERE article_id = ANY(:ids)"), {"ids": ids})
+        session.execute(text("INSERT INTO article_search (article_id, lemmas) "
+                             "VALUES (:id, to_tsvector('simple', :lemmas))"), values)
+    else:
+        session.execute(text("DELETE FROM article_search WHERE rowid IN (SELECT value FROM json_each(:ids))"),
+                        {"ids": str(ids)})
+        session.execute(text("INSERT INTO article_search (rowid, lemmas) VALUES (:id, :lemmas)"), values)
+
+
+def _indexed(dialect: str):  # type: ignore[no-untyped-def]
+    """Is the article in the index (SQL condition on Article)? One key lookup per article."""
+    key = "s.article_id" if dialect == "postgresql" else "s.rowid"
+    return exists(select(text("1")).select_from(text("article_search s")).where(text(f"{key} = articles.id")))
+
+
+def text_condition(dialect: str, query: str):  # type: ignore[no-untyped-def]
+    """A condition on Article: every word of `query`, in any form, in its title or text."""
+    words = query_lemmas(query)
+    if not words:
+        return and_(True)
+    if dialect == "postgresql":
+        hit = exists(select(text("1")).select_from(text("article_search s")).where(
+            text("s.article_id = articles.id AND s.lemmas @@ plainto_tsquery('simple', :q)")
+            .bindparams(q=" ".join(words))))
+    else:
+        fts = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        hit = Article.id.in_(select(text("rowid")).select_from(text("article_search"))
+                             .where(text("article_search MATCH :q").bindparams(q=fts)))
+    # not indexed yet: a substring match on the words as typed (ё folded)
+    raw = [w.lower().replace("ё", "е") for w in _WORD.findall(query)]
+    fallback = and_(not_(_indexed(dialect)), *[
+        or_(func.replace(func.lower(Article.title), "ё", "е").like(f"%{w}%"),
+            func.replace(func.lower(Article.text), "ё", "е").like(f"%{w}%")) for w in raw])
+    return or_(hit, fallback)
+
+
+def index_backlog(engine: Engine, limit: int | None = None) -> int:
+    """Index articles missing from the index (stored before it existed), in batches; returns how many."""
+    done = 0
+    dialect = engine.dialect.name
+    while limit is None or done < limit:
+        try:
+            with Session(engine) as s, s.begin():
+                batch = BACKLOG_BATCH if limit is None else min(BACKLOG_BATCH, limit - done)
+                rows = s.execute(select(Article.id, Article.title, Article.text)
+                                 .where(not_(_indexed(dialect))).order_by(Article.id).limit(batch)).all()
+                if not rows:
+                    break
+                index_articles(s, [tuple(r) for r in rows])
+        except IntegrityError:  # another process indexed some of them meanwhile: it goes on, we stop
+            log.debug("search backlog taken over by another process", exc_info=True)
+            break
+        done += len(rows)
+    return done
