@@ -4,7 +4,7 @@ Exit status (docs/operations.md lists them; the systemd unit in the README relie
 0 success, 1 some feeds or articles failed (the rest stored), 2 usage or configuration error (bad
 option, feeds.yaml, --db, a store that cannot be opened), 3 another run holds the lock, 4 every feed
 failed or none could be polled, 5 the store failed during the run (connection lost, disk full),
-130 interrupted (SIGINT), 143 terminated (SIGTERM).
+70 an internal error (a bug: the trace is printed), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import logging
 import signal
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 3  # another run holds the store's lock: nothing was done
 EXIT_NOTHING = 4  # every feed failed, or none could be polled
 EXIT_STORE = 5  # the store failed during the run
+EXIT_BUG = 70  # sysexits' EX_SOFTWARE: never 1, which a cron job or a systemd unit reads as "some feeds failed"
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
@@ -123,8 +125,10 @@ class Group(click.Group):
         except (Exception, KeyboardInterrupt, Terminated) as exc:
             obj = ctx.obj if isinstance(ctx.obj, Context) else None
             failure = explain(exc, obj.db if obj else "", opened=bool(obj and obj._engine is not None))
-            if failure is None:
-                raise
+            if failure is None:  # a bug: its trace is what a report needs
+                traceback.print_exc()
+                failure = Failure(f"internal error ({type(exc).__name__}); the trace above says where — please "
+                                  f"report it with the command line", EXIT_BUG)
             log.debug("failure", exc_info=True)
             if obj and obj.verbose:
                 log.error("%s", failure.message, exc_info=exc)

@@ -42,12 +42,16 @@ def test_xlsx_every_sheet_cell_by_cell(filled_store: str, tmp_path: Path) -> Non
     assert kamaz[2].value is False and kamaz[3].value == "Новости"
     assert kamaz[4].alignment.wrap_text and kamaz[4].alignment.vertical == "top"  # wraps, shows the lead
     url = "https://news.example.ru/a01"
-    assert kamaz[5].value == url and kamaz[5].hyperlink.target == url  # clickable, and the URL as its value
+    assert kamaz[5].value == f'=HYPERLINK("{url}","{url}")' and kamaz[5].data_type == "f"  # clickable
     assert isinstance(kamaz[6].value, float) and 0 <= kamaz[6].value <= 1
     assert "КАМАЗ" in kamaz[7].value and "RU-TA" in kamaz[8].value and "launch" in kamaz[10].value
     hostile = by_title["'" + HOSTILE_TITLE]
     assert hostile[4].data_type == "s"  # text, never a formula
-    assert not [c for row in articles.iter_rows(min_row=2) for c in row if c.data_type == "f"]
+    formulas = [c for row in articles.iter_rows(min_row=2) for c in row if c.data_type == "f"]
+    assert all(c.column_letter == "F" and c.value.startswith('=HYPERLINK("https://') for c in formulas)
+    # the URL is also the cell's stored value: what pandas and openpyxl's data_only mode read
+    values = {row[4]: row[5] for row in load_workbook(out, data_only=True)["Articles"].iter_rows(values_only=True)}
+    assert values["КАМАЗ запустил серийное производство электробусов нового поколения"] == url
     assert len(by_title) == 61  # 60 gold texts + the hostile one (--all)
     companies = {r[1].value: r for r in wb["Companies"].iter_rows(min_row=2)}
     assert isinstance(companies["kamaz"][2].value, int) and companies["kamaz"][0].value == "КАМАЗ"

@@ -107,11 +107,11 @@ def test_analyze_bad_input(tmp_path: Path) -> None:
     bad = tmp_path / "cp1251.txt"
     bad.write_bytes("КАМАЗ".encode("cp1251"))
     res = CliRunner().invoke(cli, ["analyze", str(bad)])
-    assert res.exit_code == 1 and "not UTF-8" in res.output and "iconv" in res.output
+    assert res.exit_code == 2 and "not UTF-8" in res.output and "iconv" in res.output
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"text": "ok"}\n{oops\n', encoding="utf-8")
     res = CliRunner().invoke(cli, ["analyze", "--jsonl", str(broken)])
-    assert res.exit_code == 1 and "broken.jsonl:2: not valid JSON" in res.output
+    assert res.exit_code == 2 and "broken.jsonl:2: not valid JSON" in res.output
 
 
 def test_eval_command(tmp_path: Path) -> None:

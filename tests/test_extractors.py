@@ -464,3 +464,15 @@ def test_json_shape() -> None:
     event = out["events"][0]
     assert set(event) == {"type", "company", "company_key", "region", "categories", "start", "end", "sentence"}
     assert text[event["start"] : event["end"]] == event["sentence"]
+
+
+@pytest.mark.parametrize("text", ["Лада Веста подорожала на 3 %.", "Лада Гранта в январе подешевела на 2%."])
+def test_brand_and_model_first_in_a_sentence_is_auto_news(text: str) -> None:
+    # a brand named as goods is no company of its own (data/ANNOTATION.md), but it is auto news
+    result = analyze_text(text).to_json()
+    assert result["relevant"]
+    assert "passenger_cars" in {c["key"] for c in result["categories"] + result["categories_in_passing"]}
+
+
+def test_strict_brand_first_in_a_sentence_alone_is_a_word() -> None:
+    assert not analyze_text("Лада в семье важнее всего.").to_json()["relevant"]

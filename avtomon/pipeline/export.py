@@ -28,16 +28,16 @@ from avtomon.pipeline.query import entities_of, top_entities
 
 CHUNK = 1000
 XLSX_CELL_MAX = 32_000  # Excel refuses cells over 32 767 characters
-URL_MAX = 2079  # Excel's limit for a link
-LINKS_MAX = 65_000  # Excel keeps at most 65 530 links per sheet; later URLs are plain text
+HYPERLINK_MAX = 250  # Excel's HYPERLINK takes at most 255 characters
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 TABLES = ("articles", "mentions", "companies", "regions", "categories", "events")
 WIDTHS = {"date": 18, "published": 18, "source": 22, "title": 60, "url": 45, "text": 80, "sentence": 80,
           "snippet": 60, "companies": 32, "regions": 24, "categories": 30, "name": 32, "key": 18, "company": 30,
           "mention": 30, "type": 16, "region": 14, "events": 22, "kind": 12, "article_id": 10, "id": 8}
-WRAPPED = {"title", "text", "sentence", "snippet", "companies", "categories", "regions", "events", "name",
-           "company", "mention", "source"}
-ROW_HEIGHT = 45  # three lines: a wrapped cell shows its lead, aligned to the top
+# short text wraps (a row grows to a few lines); the article text does not, or a row would be pages high:
+# aligned to the top, it shows its lead
+WRAPPED = {"title", "sentence", "snippet", "companies", "categories", "regions", "events", "name", "company",
+           "mention", "source"}
 
 
 @dataclass
@@ -147,14 +147,16 @@ class _XlsxFormats:
         self.link = wb.add_format({**top, "font_color": "blue", "underline": 1})
 
 
-def _write_cell(ws: Any, fmt: _XlsxFormats, r: int, c: int, header: str, value: Any, links: list[int]) -> None:
+def _write_cell(ws: Any, fmt: _XlsxFormats, r: int, c: int, header: str, value: Any) -> None:
     if value is None:
         ws.write_blank(r, c, None, fmt.text)
     elif isinstance(value, str):
-        if (header == "url" and value.startswith(("http://", "https://")) and len(value) <= URL_MAX
-                and links[0] < LINKS_MAX):
-            links[0] += 1  # a real link whose value is the URL itself: pandas and openpyxl read the text
-            ws.write_url(r, c, value, fmt.link, value)
+        if header == "url" and value.startswith(("http://", "https://")) and len(value) <= HYPERLINK_MAX:
+            # A HYPERLINK formula with the URL as its stored result: clickable, and pandas or openpyxl
+            # (data_only) read the URL. Cell hyperlinks would be held in memory until the file is closed,
+            # and Excel takes at most 65 530 of them per sheet.
+            safe = value.replace('"', "%22")
+            ws.write_formula(r, c, f'=HYPERLINK("{safe}","{safe}")', fmt.link, value)
         else:
             ws.write_string(r, c, neutralize(value)[:XLSX_CELL_MAX], fmt.wrapped if header in WRAPPED else fmt.text)
     elif isinstance(value, bool):
@@ -192,11 +194,10 @@ def write_xlsx(path: Path, all_sheets: dict[str, Sheet], russian: bool = False, 
             for i, h in enumerate(sheet.headers):
                 label = HEADERS_RU.get(h, h) if russian else h
                 ws.write_string(0, i, f"{label} ({tz})" if h in ("published", "date") else label, fmt.header)
-            n, links = 0, [0]
+            n = 0
             for n, row in enumerate(sheet.rows, 1):
-                ws.set_row(n, ROW_HEIGHT)
                 for c, (h, v) in enumerate(zip(sheet.headers, row, strict=True)):
-                    _write_cell(ws, fmt, n, c, h, russian_value(h, v) if russian else v, links)
+                    _write_cell(ws, fmt, n, c, h, russian_value(h, v) if russian else v)
             ws.autofilter(0, 0, n, len(sheet.headers) - 1)
             counts[key] = n
     finally:

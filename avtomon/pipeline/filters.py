@@ -148,26 +148,32 @@ def gazetteer_key(kind: str, value: str) -> str | None:
 
 
 def _choices(session: Session, kind: str) -> list[str]:
-    """Every name a user could mean: the store's entities of the kind and the gazetteer's names."""
+    """Every name a user could mean, one spelling per name: the store's names first, then the gazetteer's
+    canonical names, then their aliases («АВТОТОР» is Автотор's alias, not a suggestion of its own)."""
     from avtomon.extractors.resources import get_resources
 
     res = get_resources()
-    names = {n for row in session.execute(select(Entity.name, Entity.key).where(Entity.kind == kind)) for n in row}
+    names = [n for row in session.execute(select(Entity.name, Entity.key).where(Entity.kind == kind)) for n in row]
     if kind == "company":
-        names |= {n for e in res.org_entries.values() if e.entity == "company" for n in (e.name, *e.aliases)}
+        entries = [e for e in res.org_entries.values() if e.entity == "company"]
+        names += [e.name for e in entries] + [a for e in entries for a in e.aliases]
     elif kind == "region":
-        names |= set(res.region_names.values())
+        names += list(res.region_names.values())
     elif kind == "category":
-        names |= set(res.category_names) | set(res.category_names.values())
-    return sorted(n for n in names if n)
+        names += [*res.category_names.values(), *res.category_names]
+    unique: dict[str, str] = {}
+    for name in names:
+        if name:
+            unique.setdefault(fold(name.replace("«", "").replace("»", "")), name.replace("«", "").replace("»", ""))
+    return list(unique.values())
 
 
 def did_you_mean(value: str, choices: list[str]) -> str:
-    """' (did you mean X, Y?)' from the closest choices, or ''."""
+    """' (did you mean X, Y?)' from the closest choices (whole-string similarity), or ''."""
     from rapidfuzz import fuzz, process, utils
 
-    found = process.extract(value, choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=3,
-                            score_cutoff=75)
+    found = process.extract(value, choices, scorer=fuzz.ratio, processor=utils.default_process, limit=3,
+                            score_cutoff=70)
     return f" (did you mean {', '.join(name for name, _, _ in found)}?)" if found else ""
 
 
