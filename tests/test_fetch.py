@@ -175,3 +175,39 @@ def test_fetching_pauses_while_the_consumer_falls_behind(httpserver: HTTPServer)
     served = asyncio.run(take_one_then_stall())
     # one taken, 3 waiting in the queue, 3 fetchers each holding one more finished result
     assert served <= 1 + 3 + 3 < 40
+
+
+def test_reset_connection_is_no_timeout() -> None:
+    """A server that answers once, then resets every connection (the case of a reused keep-alive connection
+    that the server dropped): a connection error, not a «ConnectTimeout» after no time at all."""
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+    server = socket.create_server(("127.0.0.1", 0))
+    answered = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            if conn.recv(65536) and not answered.is_set():
+                answered.set()
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: %d\r\n\r\n%s"
+                             % (len(body), body))
+                conn.recv(65536)  # the next request on the kept-alive connection
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = server.getsockname()[1]
+    limits = FetchLimits(timeout=5, connect_timeout=5, concurrency=1)
+    results = fetch_all([FetchRequest(f"f{i}", f"http://127.0.0.1:{port}/f{i}") for i in range(3)], limits)
+    server.close()
+    by_feed = {r.feed: r for r in results}
+    assert by_feed["f0"].status == "ok"
+    for name in ("f1", "f2"):
+        assert by_feed[name].status == "error" and "reset" in (by_feed[name].error or "")
+        assert "timed out" not in (by_feed[name].error or "") and "Timeout" not in (by_feed[name].error or "")
