@@ -13,12 +13,15 @@ from avtomon.errors import AvtomonError
 if TYPE_CHECKING:
     from avtomon.pipeline.filters import Filters
 
+# the query commands' default row limits (a test keeps them equal to pipeline.query.DEFAULT_LIMITS)
+DEFAULT_LIMITS = {"entities": 20, "events": 100, "articles": 50, "pairs": 50}
 # spelled out here so `--help` needs no import of the extractors (a test keeps it equal to events.TYPES)
 EVENT_TYPES = ["launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal",
                "output", "recall"]
 
 
-def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def filter_options(func: Callable[..., Any], limit_help: str = "At most this many rows (default: all).") -> Callable[
+        ..., Any]:
     """The filters every query and export accepts; a repeated filter means any of its values."""
     options = [
         click.option("--since", help="From this date (2026-01-31, midnight in --tz) or span back from now "
@@ -37,7 +40,7 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--tz", envvar="AVTOMON_TZ", default="Europe/Moscow", show_default=True,
                      help="Time zone of dates shown and of --since/--until days (env AVTOMON_TZ); the store "
                           "keeps UTC."),
-        click.option("--limit", type=int, help="At most this many rows."),
+        click.option("--limit", type=click.IntRange(min=1), help=limit_help),
         click.option("--all", "include_all", is_flag=True, help="Include articles marked not relevant."),
         click.option("--passing", is_flag=True,
                      help="Also count product categories an article names only in passing (by default an "
@@ -76,6 +79,14 @@ def _run(ctx: Context, fmt: str | None, build: Callable[[Any, Any], Any], filter
         raise click.UsageError(str(exc)) from None
     wide = click.get_current_context().params.get("wide", False)
     print_table(table.headers, table.rows, title=f"{title} (dates in {filters.tz})", fmt=fmt, wide=wide)
+    if table.cut:  # on stderr: CSV and JSON on stdout stay clean
+        click.echo(f"(the first {len(table.rows)} rows; --limit N shows more)", err=True)
+
+
+def limited(default: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """filter_options with the command's default limit in its help."""
+    return lambda func: filter_options(func, f"At most this many rows (default {default}; the output says when "
+                                             f"rows were left out).")
 
 
 def _entity_command(name: str) -> click.Command:
@@ -88,7 +99,7 @@ def _entity_command(name: str) -> click.Command:
     """
 
     @click.command(name, help=doc)
-    @filter_options
+    @limited(DEFAULT_LIMITS["entities"])
     @format_option
     @pass_ctx
     def command(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
@@ -116,7 +127,7 @@ for _name in ("companies", "regions", "categories", "persons"):
 
 
 @query.command("events")
-@filter_options
+@limited(DEFAULT_LIMITS["events"])
 @format_option
 @pass_ctx
 def query_events(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
@@ -133,7 +144,7 @@ def query_events(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
 
 
 @query.command("articles")
-@filter_options
+@limited(DEFAULT_LIMITS["articles"])
 @format_option
 @pass_ctx
 def query_articles(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
@@ -174,7 +185,7 @@ def query_trend(ctx: Context, fmt: str | None, wide: bool, by: str, compare: boo
 @query.command("pairs")
 @click.option("--kind", type=click.Choice(["company-region", "company-category", "region-category"]),
               default="company-region", show_default=True, help="Which two kinds of entity to pair.")
-@filter_options
+@limited(DEFAULT_LIMITS["pairs"])
 @format_option
 @pass_ctx
 def query_pairs(ctx: Context, fmt: str | None, wide: bool, kind: str, **kw: Any) -> None:

@@ -113,3 +113,20 @@ def test_russian_xlsx(filled_store: str, tmp_path: Path) -> None:
     events = list(wb["События"].iter_rows(min_row=2, values_only=True))
     assert any(e[4] == "запуск производства" for e in events)
     assert any("Калининградская область" in (e[5] or "") for e in events)
+
+
+def test_limits_say_when_rows_were_left_out(filled_store: str) -> None:
+    res = CliRunner().invoke(cli, ["--db", filled_store, "query", "events", "--limit", "3"])
+    assert res.exit_code == 0 and len(list(csv.DictReader(io.StringIO(res.stdout)))) == 3
+    assert "the first 3 rows; --limit N shows more" in res.stderr
+    res = CliRunner().invoke(cli, ["--db", filled_store, "query", "events", "--limit", "100000"])
+    assert "--limit N shows more" not in res.stderr
+    helps = CliRunner().invoke(cli, ["query", "events", "--help"]).output
+    assert "default 100" in " ".join(helps.split())
+
+
+def test_default_limits_agree() -> None:
+    from avtomon.cli_query import DEFAULT_LIMITS as SHOWN
+    from avtomon.pipeline.query import DEFAULT_LIMITS
+
+    assert SHOWN == DEFAULT_LIMITS

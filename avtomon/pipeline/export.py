@@ -24,7 +24,7 @@ from avtomon.errors import AvtomonError
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.output import plain_value as _plain
 from avtomon.pipeline.filters import Filters, article_conditions, event_conditions, resolve, zone
-from avtomon.pipeline.query import entities_of, top_entities
+from avtomon.pipeline.query import EVENT_ORDER, entities_of, top_entities
 
 CHUNK = 1000
 XLSX_CELL_MAX = 32_000  # Excel refuses cells over 32 767 characters
@@ -60,7 +60,7 @@ def _article_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
     with Session(engine) as s:
         stmt = (select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
                        Article.url, Article.relevance, Article.text_source, Article.text)
-                .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.id))
+                .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.url))
         if f.limit:
             stmt = stmt.limit(f.limit)
         result = s.execute(stmt.execution_options(yield_per=CHUNK))
@@ -87,7 +87,9 @@ def _mention_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
         stmt = (select(Mention.article_id, Article.published_at, Article.feed, Article.title, Entity.kind, Entity.key,
                        Entity.name, Mention.text, Mention.start_char, Mention.end_char, Mention.passing)
                 .join(Article, Article.id == Mention.article_id).join(Entity, Entity.id == Mention.entity_id)
-                .where(and_(True, *article_conditions(f))).order_by(Mention.article_id, Mention.start_char))
+                .where(and_(True, *article_conditions(f)))
+                .order_by(Article.published_at.desc(), Article.url, Mention.start_char, Mention.end_char, Entity.kind,
+                          Entity.key))
         for row in s.execute(stmt.execution_options(yield_per=CHUNK)):
             yield [row[0], _zoned(row[1], f.tz), *row[2:]]
 
@@ -104,7 +106,7 @@ def _event_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
                        Event.categories, Article.title, Event.sentence, Article.url)
                 .join(Article, Article.id == Event.article_id)
                 .outerjoin(company, company.id == Event.company_id).outerjoin(region, region.id == Event.region_id)
-                .where(and_(True, *event_conditions(f))).order_by(Article.published_at.desc(), Event.id))
+                .where(and_(True, *event_conditions(f))).order_by(*EVENT_ORDER, company.name))
         for row in s.execute(stmt.execution_options(yield_per=CHUNK)):
             yield [row[0], _zoned(row[1], f.tz), *row[2:]]
 

@@ -18,18 +18,28 @@ KINDS = {"companies": "company", "regions": "region", "categories": "category", 
 PAIRS = {"company-region": ("company", "region"), "company-category": ("company", "category"),
          "region-category": ("region", "category")}
 SNIPPET = 200
+# rows a query returns without --limit (the CLI shows them in --help)
+DEFAULT_LIMITS = {"entities": 20, "events": 100, "articles": 50, "pairs": 50}
 
 
 @dataclass
 class Table:
-    """A query result: column names and rows, ready for print_table or an export."""
+    """A query result: column names and rows, ready for print_table or an export; `cut` when the limit
+    left rows out."""
 
     headers: list[str]
     rows: list[list[object]]
+    cut: bool = False
+
+
+def _limited(rows: list, limit: int) -> tuple[list, bool]:  # type: ignore[type-arg]
+    """The first `limit` of rows fetched with limit + 1, and whether there were more."""
+    return rows[:limit], len(rows) > limit
 
 
 def top_entities(engine: Engine, kind: str, f: Filters) -> Table:
-    """Entities of one kind ranked by the number of articles mentioning them."""
+    """Entities of one kind ranked by the number of articles mentioning them (ties by name and key)."""
+    limit = f.limit or DEFAULT_LIMITS["entities"]
     with Session(engine) as s:
         resolve(s, f)
         stmt = (select(Entity.name, Entity.key, func.count(func.distinct(Mention.article_id)).label("articles"),
@@ -37,10 +47,11 @@ def top_entities(engine: Engine, kind: str, f: Filters) -> Table:
                 .join(Mention, Mention.entity_id == Entity.id).join(Article, Article.id == Mention.article_id)
                 .where(Entity.kind == kind, counted(f.passing), *article_conditions(f))
                 .group_by(Entity.id, Entity.name, Entity.key)
-                .order_by(func.count(func.distinct(Mention.article_id)).desc(), Entity.name)
-                .limit(f.limit or 20))
-        rows = [[n, k, a, m, _d(first, f.tz), _d(last, f.tz)] for n, k, a, m, first, last in s.execute(stmt)]
-    return Table(["name", "key", "articles", "mentions", "first_seen", "last_seen"], rows)
+                .order_by(func.count(func.distinct(Mention.article_id)).desc(), Entity.name, Entity.key)
+                .limit(limit + 1))
+        found, cut = _limited(list(s.execute(stmt)), limit)
+        rows = [[n, k, a, m, _d(first, f.tz), _d(last, f.tz)] for n, k, a, m, first, last in found]
+    return Table(["name", "key", "articles", "mentions", "first_seen", "last_seen"], rows, cut)
 
 
 def _d(value: datetime | None, tz: str) -> date | None:
@@ -49,9 +60,15 @@ def _d(value: datetime | None, tz: str) -> date | None:
     return shown.date() if shown else None
 
 
+# newest first; ties by the article's URL (unique, the same on every backend) and the event's place in it
+EVENT_ORDER = (Article.published_at.desc(), Article.url, Event.start_char, Event.type)
+
+
 def events(engine: Engine, f: Filters) -> Table:
-    """Events with their article: date, source, company, type, region, categories, title, sentence, URL."""
+    """Events with their article: date, source, company, type, region, categories, title, sentence, URL;
+    newest first, ties in the order of the article's URL and the event's place in it."""
     company, region = aliased(Entity), aliased(Entity)
+    limit = f.limit or DEFAULT_LIMITS["events"]
     with Session(engine) as s:
         resolve(s, f)
         cond = event_conditions(f)
@@ -59,21 +76,23 @@ def events(engine: Engine, f: Filters) -> Table:
                        Article.title, Event.sentence, Article.url)
                 .join(Article, Article.id == Event.article_id)
                 .outerjoin(company, company.id == Event.company_id).outerjoin(region, region.id == Event.region_id)
-                .where(and_(True, *cond)).order_by(Article.published_at.desc(), Event.id).limit(f.limit or 100))
-        rows = [[_d(r[0], f.tz), *r[1:]] for r in s.execute(stmt)]
-    return Table(["date", "source", "company", "type", "region", "categories", "title", "sentence", "url"], rows)
+                .where(and_(True, *cond)).order_by(*EVENT_ORDER, company.name).limit(limit + 1))
+        found, cut = _limited(list(s.execute(stmt)), limit)
+        rows = [[_d(r[0], f.tz), *r[1:]] for r in found]
+    return Table(["date", "source", "company", "type", "region", "categories", "title", "sentence", "url"], rows, cut)
 
 
 def articles(engine: Engine, f: Filters) -> Table:
     """Articles with their id, date (and whether it was guessed: the feed gave none), relevance, the
-    companies, regions and categories found in them and a snippet."""
+    companies, regions and categories found in them and a snippet; newest first, ties by URL."""
+    limit = f.limit or DEFAULT_LIMITS["articles"]
     with Session(engine) as s:
         resolve(s, f)
         stmt = (select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
                        Article.url, Article.relevance, Article.text)
-                .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.id.desc())
-                .limit(f.limit or 50))
-        found = list(s.execute(stmt))
+                .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.url)
+                .limit(limit + 1))
+        found, cut = _limited(list(s.execute(stmt)), limit)
         entities = entities_of(s, [r[0] for r in found], f.passing)
     rows = []
     for aid, published, guessed, feed, title, url, relevance, text in found:
@@ -82,7 +101,7 @@ def articles(engine: Engine, f: Filters) -> Table:
                      None if relevance is None else round(relevance, 2), ", ".join(ent.get("company", [])),
                      ", ".join(ent.get("region", [])), ", ".join(ent.get("category", [])), _snippet(text)])
     return Table(["id", "date", "date_guessed", "source", "title", "url", "relevance", "companies", "regions",
-                  "categories", "snippet"], rows)
+                  "categories", "snippet"], rows, cut)
 
 
 def _snippet(text: str) -> str:
@@ -91,12 +110,15 @@ def _snippet(text: str) -> str:
 
 
 def entities_of(s: Session, ids: list[int], passing: bool = False) -> dict[int, dict[str, list[str]]]:
-    """Article id → entity kind → names (companies, persons) or keys (regions, categories); categories
-    named only in passing are left out unless `passing`."""
+    """Article id → entity kind → names (companies, persons) or keys (regions, categories), in the order
+    the text first names them; categories named only in passing are left out unless `passing`."""
     out: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for chunk in chunks(ids):
+        first = func.min(Mention.start_char)
         stmt = (select(Mention.article_id, Entity.kind, Entity.name, Entity.key).join(Entity)
-                .where(Mention.article_id.in_(chunk), counted(passing)).distinct())
+                .where(Mention.article_id.in_(chunk), counted(passing))
+                .group_by(Mention.article_id, Entity.kind, Entity.name, Entity.key)
+                .order_by(Mention.article_id, first, Entity.key))
         for aid, kind, name, key in s.execute(stmt):
             value = key if kind in ("region", "category") else name
             if value not in out[aid][kind]:
@@ -155,8 +177,9 @@ def _next(d: date, by: str) -> date:
 
 
 def pairs(engine: Engine, f: Filters, kind: str = "company-region") -> Table:
-    """Co-occurrence: how many articles mention both entities of a pair."""
+    """Co-occurrence: how many articles mention both entities of a pair (ties by the two names)."""
     left_kind, right_kind = PAIRS[kind]
+    limit = f.limit or DEFAULT_LIMITS["pairs"]
     ml, mr, el, er = aliased(Mention), aliased(Mention), aliased(Entity), aliased(Entity)
     left = el.name if left_kind == "company" else el.key
     right = er.name if right_kind == "company" else er.key
@@ -169,7 +192,7 @@ def pairs(engine: Engine, f: Filters, kind: str = "company-region") -> Table:
                 .where(el.kind == left_kind, er.kind == right_kind, counted(f.passing, ml), counted(f.passing, mr),
                        *article_conditions(f))
                 .group_by(left, right)
-                .order_by(func.count(func.distinct(ml.article_id)).desc()).limit(f.limit or 50))
-        rows = [list(r) for r in s.execute(stmt)]
-    return Table([left_kind, right_kind, "articles"], rows)
+                .order_by(func.count(func.distinct(ml.article_id)).desc(), left, right).limit(limit + 1))
+        found, cut = _limited([list(r) for r in s.execute(stmt)], limit)
+    return Table([left_kind, right_kind, "articles"], found, cut)
 
