@@ -289,7 +289,7 @@ def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int, workers
     if workers < 1:
         raise click.UsageError("--workers must be at least 1")
     with ingest_lock(ctx):
-        check_integrity(ctx.engine(create=True))  # a damaged file is reported before anything is written
+        check_integrity(ctx.engine(create=True), when_due=True)  # a damaged file is told before anything is written
         summary = run_poll(ctx, force, only)
         if not ctx.quiet:
             _report_poll(ctx, summary)

@@ -148,13 +148,36 @@ HINTS = {
 }
 
 
-def check_integrity(engine: Engine) -> None:
+ALWAYS_CHECK_BYTES = 256 * 1024 * 1024  # up to here a check costs about a second; bigger files are checked daily
+CHECKED_AT = "integrity_checked_at"  # store_state key: the last good check of a big file
+
+
+def check_integrity(engine: Engine, when_due: bool = False) -> None:
     """Raise StoreError when a SQLite file is damaged (PRAGMA quick_check: reads every page once).
 
-    Run by ingest before it writes; queries rely on SQLite's own checks of the pages they read.
+    Run by ingest before it writes (`when_due`: a file over ALWAYS_CHECK_BYTES only once a day, the read
+    costs ~5 s per GB) and by `avtomon db check`; queries rely on SQLite's own checks of the pages they read.
     """
-    if engine.dialect.name != "sqlite":
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         return
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    big = Path(engine.url.database).stat().st_size > ALWAYS_CHECK_BYTES
+    if when_due and big:
+        with engine.connect() as conn:
+            last = conn.execute(text("SELECT value FROM store_state WHERE key = :k"), {"k": CHECKED_AT}).scalar()
+        if last and datetime.fromisoformat(last) > now - timedelta(days=1):
+            return
+    _quick_check(engine)
+    if big:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM store_state WHERE key = :k"), {"k": CHECKED_AT})
+            conn.execute(text("INSERT INTO store_state (key, value) VALUES (:k, :v)"),
+                         {"k": CHECKED_AT, "v": now.isoformat(sep=" ")})
+
+
+def _quick_check(engine: Engine) -> None:
     with engine.connect() as conn:
         found = [" ".join(row[0].split()) for row in conn.exec_driver_sql("PRAGMA quick_check(3)")]
     if found != ["ok"]:

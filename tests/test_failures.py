@@ -212,3 +212,25 @@ def test_timeout_reports_the_real_time(tmp_path: Path, httpserver: HTTPServer) -
     res = avtomon(f"sqlite:///{tmp_path / 'a.db'}", feeds, "poll")
     assert "timed out after 1." in res.stderr and "waiting for data (limit 1 s)" in res.stderr
 
+
+
+def test_big_files_are_checked_once_a_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from avtomon import db
+    from avtomon.db import check_integrity, open_store
+    from avtomon.errors import StoreError
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert avtomon(url, DEMO, "--quiet", "ingest").returncode == 0
+    monkeypatch.setattr(db, "ALWAYS_CHECK_BYTES", 0)  # every file counts as big
+    engine = open_store(url)
+    check_integrity(engine, when_due=True)  # checked, and the time remembered
+    engine.dispose()
+    path = tmp_path / "demo.db"
+    with path.open("r+b") as fh:
+        fh.seek(path.stat().st_size - 4096 * 3)  # pages of article text, not the schema or store_state
+        fh.write(b"\x00" * 4096 * 3)
+    engine = db.make_engine(url)
+    check_integrity(engine, when_due=True)  # checked less than a day ago: not read again
+    with pytest.raises(StoreError, match="integrity check"):
+        check_integrity(engine)  # `avtomon db check` always reads it
+    engine.dispose()
