@@ -351,6 +351,24 @@ def db_backup(ctx: Context, destination: str) -> None:
     click.echo(f"{destination}: {size} bytes")
 
 
+@db.command("rebuild-rollups")
+@pass_ctx
+def db_rebuild_rollups(ctx: Context) -> None:
+    """Recount the per-day rollups that rankings and pairs read, from the stored facts.
+
+    They are kept exact by extraction and prune; this is for a store edited by hand or restored in part.
+
+    \b
+    Example:
+      avtomon db rebuild-rollups
+    """
+    from avtomon.pipeline.rollups import rebuild
+
+    with ingest_lock(ctx):
+        days = rebuild(ctx.engine())
+    click.echo(f"rollups recounted for {days} days")
+
+
 @db.command("check")
 @pass_ctx
 def db_check(ctx: Context) -> None:

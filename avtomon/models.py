@@ -6,10 +6,11 @@ Times are stored as naive UTC datetimes so SQLite and PostgreSQL compare them al
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -172,3 +173,39 @@ class Event(Base):
     article: Mapped[Article] = relationship(back_populates="events")
     company: Mapped[Entity | None] = relationship(foreign_keys=[company_id])
     region: Mapped[Entity | None] = relationship(foreign_keys=[region_id])
+
+
+class EntityDay(Base):
+    """Rollup: per UTC day, entity and shown (the article is not marked irrelevant), the articles and
+    mentions, all of them and those `about` it (mentions not in passing). Kept exact by extraction and
+    prune in their own transactions (pipeline/rollups.py); rankings read these rows, not the mentions."""
+
+    __tablename__ = "entity_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer)
+    articles_about: Mapped[int] = mapped_column(Integer)
+    mentions: Mapped[int] = mapped_column(Integer)
+    mentions_about: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime)
+    last_at: Mapped[datetime] = mapped_column(DateTime)
+    first_about_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_about_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_entity_days_entity_day", "entity_id", "day"),)
+
+
+class PairDay(Base):
+    """Rollup: per UTC day and pair of entities of two kinds (company-region, company-category,
+    region-category), the articles naming both, all of them and those about both."""
+
+    __tablename__ = "pair_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    left_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    right_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer)
+    articles_about: Mapped[int] = mapped_column(Integer)

@@ -19,7 +19,7 @@ def run(url: str, *args: str) -> Result:
 
 def rows(result: Result) -> list[dict[str, str]]:
     assert result.exit_code == 0, result.output
-    return list(csv.DictReader(io.StringIO(result.output)))
+    return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
 def test_brand_names_in_russian_resolve_to_their_owner(filled_store: str) -> None:

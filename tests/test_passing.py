@@ -46,7 +46,7 @@ def q(url: str, *args: str) -> Result:
 
 def rows(result: Result) -> list[dict[str, str]]:
     assert result.exit_code == 0, result.output
-    return list(csv.DictReader(io.StringIO(result.output)))
+    return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
 def _article_categories(url: str, passing: bool) -> set[str]:

@@ -18,7 +18,7 @@ def q(url: str, *args: str) -> Result:
 
 def rows(result: Result) -> list[dict[str, str]]:
     assert result.exit_code == 0, result.output
-    return list(csv.DictReader(io.StringIO(result.output)))
+    return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
 def test_top_companies(filled_store: str) -> None:
@@ -112,9 +112,9 @@ def test_formats(filled_store: str, fmt: str) -> None:
     out = q(filled_store, "companies", "--limit", "2", "--format", fmt)
     assert out.exit_code == 0
     if fmt == "json":
-        assert len(json.loads(out.output)) == 2 and "articles" in json.loads(out.output)[0]
+        assert len(json.loads(out.stdout)) == 2 and "articles" in json.loads(out.stdout)[0]
     elif fmt == "jsonl":
-        assert len([json.loads(x)["name"] for x in out.output.splitlines()]) == 2
+        assert len([json.loads(x)["name"] for x in out.stdout.splitlines()]) == 2
     else:
         assert "Companies" in out.output and "articles" in out.output
 

@@ -26,6 +26,7 @@ from avtomon.db import chunks, conflict_insert
 from avtomon.extractors import extractor_version
 from avtomon.extractors.records import Analysis, EntityHit
 from avtomon.models import Article, Entity, Event, Feed, Mention
+from avtomon.pipeline.rollups import refresh_days
 from avtomon.pipeline.search import index_articles, index_backlog
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,7 @@ def _store_batch(engine: Engine, worker: str, articles: Sequence[Article], resul
             summary.mentions += m
             summary.events += e
         index_articles(session, [(a.id, a.title, a.text) for a, _ in good + bad])
+        refresh_days(session, {a.published_at.date() for a, _ in good})  # the rollups stay exact
         for article, exc in bad:
             session.execute(update(Article).where(Article.id == article.id).values(
                 extract_status="failed", extract_error=f"{type(exc).__name__}: {exc}"[:2000], claimed_by=None,

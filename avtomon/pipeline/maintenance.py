@@ -11,7 +11,8 @@ from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from avtomon.errors import AvtomonError
-from avtomon.models import Article, Entity, Event, Feed, Mention, PollRun, StoreState
+from avtomon.models import Article, Entity, EntityDay, Event, Feed, Mention, PairDay, PollRun, StoreState
+from avtomon.pipeline.rollups import refresh_days
 from avtomon.pipeline.store import PRUNED_BEFORE, prune_horizon
 
 TABLES = (Feed, PollRun, Article, Entity, Mention, Event)
@@ -72,6 +73,10 @@ def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneR
             s.execute(delete(Event).where(Event.article_id.in_(old)))
             s.execute(delete(Article).where(Article.published_at < older_than))
             s.execute(delete(PollRun).where(PollRun.started_at < older_than))
+            # the rollups of the days gone go with them; the cutoff's own day is recounted
+            s.execute(delete(EntityDay).where(EntityDay.day < older_than.date()))
+            s.execute(delete(PairDay).where(PairDay.day < older_than.date()))
+            refresh_days(s, [older_than.date()])
             _raise_horizon(s, older_than)
     return counts
 

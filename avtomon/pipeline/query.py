@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.pipeline.filters import Filters, article_conditions, counted, event_conditions, local, resolve
+from avtomon.pipeline.rankings import entity_totals, names, pair_totals
 
 KINDS = {"companies": "company", "regions": "region", "categories": "category", "persons": "person",
          "organizations": "organization"}
@@ -38,19 +39,17 @@ def _limited(rows: list, limit: int) -> tuple[list, bool]:  # type: ignore[type-
 
 
 def top_entities(engine: Engine, kind: str, f: Filters) -> Table:
-    """Entities of one kind ranked by the number of articles mentioning them (ties by name and key)."""
+    """Entities of one kind ranked by the number of articles mentioning them (ties by name and key); from
+    the rollups when only dates filter (rankings.py)."""
     limit = f.limit or DEFAULT_LIMITS["entities"]
     with Session(engine) as s:
         resolve(s, f)
-        stmt = (select(Entity.name, Entity.key, func.count(func.distinct(Mention.article_id)).label("articles"),
-                       func.count(Mention.id), func.min(Article.published_at), func.max(Article.published_at))
-                .join(Mention, Mention.entity_id == Entity.id).join(Article, Article.id == Mention.article_id)
-                .where(Entity.kind == kind, counted(f.passing), *article_conditions(f))
-                .group_by(Entity.id, Entity.name, Entity.key)
-                .order_by(func.count(func.distinct(Mention.article_id)).desc(), Entity.name, Entity.key)
-                .limit(limit + 1))
-        found, cut = _limited(list(s.execute(stmt)), limit)
-        rows = [[n, k, a, m, _d(first, f.tz), _d(last, f.tz)] for n, k, a, m, first, last in found]
+        totals = entity_totals(s, kind, f)
+        named = names(s, set(totals))
+    ranked = sorted(totals.items(), key=lambda it: (-it[1].articles, named[it[0]][1], named[it[0]][2]))
+    found, cut = _limited(ranked, limit)
+    rows = [[named[eid][1], named[eid][2], t.articles, t.mentions, _d(t.first, f.tz), _d(t.last, f.tz)]
+            for eid, t in found]
     return Table(["name", "key", "articles", "mentions", "first_seen", "last_seen"], rows, cut)
 
 
@@ -177,22 +176,20 @@ def _next(d: date, by: str) -> date:
 
 
 def pairs(engine: Engine, f: Filters, kind: str = "company-region") -> Table:
-    """Co-occurrence: how many articles mention both entities of a pair (ties by the two names)."""
+    """Co-occurrence: how many articles mention both entities of a pair (ties by the two names); from the
+    rollups when only dates filter."""
     left_kind, right_kind = PAIRS[kind]
     limit = f.limit or DEFAULT_LIMITS["pairs"]
-    ml, mr, el, er = aliased(Mention), aliased(Mention), aliased(Entity), aliased(Entity)
-    left = el.name if left_kind == "company" else el.key
-    right = er.name if right_kind == "company" else er.key
     with Session(engine) as s:
         resolve(s, f)
-        stmt = (select(left, right, func.count(func.distinct(ml.article_id)).label("n"))
-                .select_from(ml).join(el, el.id == ml.entity_id)
-                .join(mr, and_(mr.article_id == ml.article_id)).join(er, er.id == mr.entity_id)
-                .join(Article, Article.id == ml.article_id)
-                .where(el.kind == left_kind, er.kind == right_kind, counted(f.passing, ml), counted(f.passing, mr),
-                       *article_conditions(f))
-                .group_by(left, right)
-                .order_by(func.count(func.distinct(ml.article_id)).desc(), left, right).limit(limit + 1))
-        found, cut = _limited([list(r) for r in s.execute(stmt)], limit)
-    return Table([left_kind, right_kind, "articles"], found, cut)
+        totals = pair_totals(s, left_kind, right_kind, f)
+        named = names(s, {i for pair in totals for i in pair})
 
+    def label(eid: int) -> str:
+        k, name, key = named[eid]
+        return name if k == "company" else key
+
+    ranked = sorted(((label(left), label(right), n) for (left, right), n in totals.items()),
+                    key=lambda r: (-r[2], r[0], r[1]))
+    found, cut = _limited([list(r) for r in ranked], limit)
+    return Table([left_kind, right_kind, "articles"], found, cut)

@@ -1,0 +1,122 @@
+"""Rankings and co-occurrence: read from the per-day rollups when the filters allow, else from raw rows.
+
+Filters on dates alone (and --all, --passing) are answered from `entity_days` / `pair_days`: the whole
+UTC days of the range from the rollups, its partial days at the edges from the raw tables, added up.
+Any other filter (a company, a region, a word…) chooses articles the rollups do not know, and the
+ranking is counted from the raw rows of those articles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from avtomon.models import Article, Entity, EntityDay, Mention, PairDay
+from avtomon.pipeline.filters import Filters, article_conditions, counted
+from avtomon.pipeline.rollups import in_days, split
+
+
+@dataclass
+class Totals:
+    """What a ranking counts for one entity (or pair)."""
+
+    articles: int = 0
+    mentions: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def add(self, articles: int, mentions: int, first: datetime | None, last: datetime | None) -> None:
+        self.articles += articles or 0
+        self.mentions += mentions or 0
+        self.first = min(filter(None, (self.first, first)), default=None)
+        self.last = max(filter(None, (self.last, last)), default=None)
+
+
+def uses_rollups(f: Filters) -> bool:
+    """Only dates (and --all, --passing) filter: the rollups hold the answer."""
+    return not (f.company or f.region or f.category or f.event or f.source or f.text)
+
+
+def entity_totals(s: Session, kind: str, f: Filters) -> dict[int, Totals]:
+    """Entity id → its articles, mentions, first and last publication, for the filters."""
+    totals: dict[int, Totals] = {}
+    if uses_rollups(f):
+        parts = split(f.since, f.until)
+        _entity_rollups(s, kind, f, parts, totals)
+        ranges = parts.edges
+    else:
+        ranges = ((f.since, f.until),)
+    for since, until in ranges:
+        _entity_raw(s, kind, replace(f, since=since, until=until), totals)
+    return {eid: t for eid, t in totals.items() if t.articles}
+
+
+def _entity_rollups(s: Session, kind: str, f: Filters, parts, totals: dict[int, Totals]) -> None:  # type: ignore[no-untyped-def]
+    d = EntityDay
+    cols = ((d.articles, d.mentions, d.first_at, d.last_at) if f.passing
+            else (d.articles_about, d.mentions_about, d.first_about_at, d.last_about_at))
+    stmt = (select(d.entity_id, func.sum(cols[0]), func.sum(cols[1]), func.min(cols[2]), func.max(cols[3]))
+            .join(Entity, Entity.id == d.entity_id)
+            .where(Entity.kind == kind, *in_days(d.day, parts), *([] if f.include_irrelevant else [d.shown.is_(True)]))
+            .group_by(d.entity_id))
+    for eid, articles, mentions, first, last in s.execute(stmt):
+        totals.setdefault(eid, Totals()).add(articles, mentions, first, last)
+
+
+def _entity_raw(s: Session, kind: str, f: Filters, totals: dict[int, Totals]) -> None:
+    stmt = (select(Mention.entity_id, func.count(func.distinct(Mention.article_id)), func.count(Mention.id),
+                   func.min(Article.published_at), func.max(Article.published_at))
+            .join(Entity, Entity.id == Mention.entity_id).join(Article, Article.id == Mention.article_id)
+            .where(Entity.kind == kind, counted(f.passing), *article_conditions(f))
+            .group_by(Mention.entity_id))
+    for eid, articles, mentions, first, last in s.execute(stmt):
+        totals.setdefault(eid, Totals()).add(articles, mentions, first, last)
+
+
+def pair_totals(s: Session, left_kind: str, right_kind: str, f: Filters) -> dict[tuple[int, int], int]:
+    """(left id, right id) → articles naming both, for the filters."""
+    totals: dict[tuple[int, int], int] = {}
+    if uses_rollups(f):
+        parts = split(f.since, f.until)
+        d, el, er = PairDay, aliased(Entity), aliased(Entity)
+        n = d.articles if f.passing else d.articles_about
+        stmt = (select(d.left_id, d.right_id, func.sum(n)).join(el, el.id == d.left_id).join(er, er.id == d.right_id)
+                .where(el.kind == left_kind, er.kind == right_kind, *in_days(d.day, parts),
+                       *([] if f.include_irrelevant else [d.shown.is_(True)]))
+                .group_by(d.left_id, d.right_id))
+        for left, right, articles in s.execute(stmt):
+            totals[(left, right)] = totals.get((left, right), 0) + (articles or 0)
+        ranges = parts.edges
+    else:
+        ranges = ((f.since, f.until),)
+    for since, until in ranges:
+        _pair_raw(s, left_kind, right_kind, replace(f, since=since, until=until), totals)
+    return {k: v for k, v in totals.items() if v}
+
+
+def _pair_raw(s: Session, left_kind: str, right_kind: str, f: Filters, totals: dict[tuple[int, int], int]) -> None:
+    ml, mr, el, er = aliased(Mention), aliased(Mention), aliased(Entity), aliased(Entity)
+    stmt = (select(ml.entity_id, mr.entity_id, func.count(func.distinct(ml.article_id)))
+            .select_from(ml).join(el, el.id == ml.entity_id)
+            .join(mr, and_(mr.article_id == ml.article_id)).join(er, er.id == mr.entity_id)
+            .join(Article, Article.id == ml.article_id)
+            .where(el.kind == left_kind, er.kind == right_kind, counted(f.passing, ml), counted(f.passing, mr),
+                   *article_conditions(f))
+            .group_by(ml.entity_id, mr.entity_id))
+    for left, right, articles in s.execute(stmt):
+        totals[(left, right)] = totals.get((left, right), 0) + articles
+
+
+def names(s: Session, ids: set[int]) -> dict[int, tuple[str, str, str]]:
+    """Entity id → (kind, name, key)."""
+    from avtomon.db import chunks
+
+    out = {}
+    for chunk in chunks(sorted(ids)):
+        for eid, kind, name, key in s.execute(select(Entity.id, Entity.kind, Entity.name, Entity.key)
+                                              .where(Entity.id.in_(chunk))):
+            out[eid] = (kind, name, key)
+    return out

@@ -1,0 +1,154 @@
+"""Per-day counts per entity and per pair of entities, so rankings read thousands of rows, not millions.
+
+`entity_days` and `pair_days` (models.EntityDay, models.PairDay) hold, per UTC day of publication,
+what the rankings count: articles and mentions, all of them and those about the entity (mentions not
+in passing), apart for articles marked irrelevant (`shown`). They are exact, not estimates: whenever
+the facts of some articles change (extraction, re-extraction, prune), the days of those articles are
+recounted from the raw tables in the same transaction. `rebuild` recounts everything
+(`avtomon db rebuild-rollups`).
+
+A query over a time range reads the whole UTC days inside it from the rollups and the partial days at
+its edges (a span such as 30d, a day boundary in Moscow time) from the raw tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Engine, and_, case, delete, func, literal, select, text
+from sqlalchemy.orm import Session, aliased
+
+from avtomon.models import Article, Entity, EntityDay, Mention, PairDay
+
+# the pairs `query pairs` offers, by entity kind
+PAIR_KINDS = (("company", "region"), ("company", "category"), ("region", "category"))
+
+
+def _shown():  # type: ignore[no-untyped-def]
+    """The article is shown by default: not marked irrelevant (relevant is true or not decided yet)."""
+    return case((Article.relevant.is_(False), False), else_=True)
+
+
+def _day_range(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time())
+    return start, start + timedelta(days=1)
+
+
+def _lock_days(session: Session, days: list[date]) -> None:
+    """PostgreSQL: one recount of a day at a time (two extract workers may finish articles of one day);
+    the second waits, then counts what the first committed. SQLite writers are serialised anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for day in days:  # sorted: no two transactions wait on each other in opposite orders
+        key = int.from_bytes(hashlib.sha256(f"avtomon:rollup:{day}".encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def refresh_days(session: Session, days: Iterable[date]) -> None:
+    """Recount the rollups of these days from the raw tables, in the caller's transaction."""
+    ordered = sorted(set(days))
+    _lock_days(session, ordered)
+    for day in ordered:
+        start, end = _day_range(day)
+        session.execute(delete(EntityDay).where(EntityDay.day == day))
+        session.execute(delete(PairDay).where(PairDay.day == day))
+        session.execute(EntityDay.__table__.insert().from_select(_ENTITY_COLUMNS, _entity_counts(day, start, end)))
+        for left, right in PAIR_KINDS:
+            session.execute(PairDay.__table__.insert().from_select(_PAIR_COLUMNS,
+                                                                   _pair_counts(day, start, end, left, right)))
+
+
+_ENTITY_COLUMNS = ["day", "entity_id", "shown", "articles", "articles_about", "mentions", "mentions_about",
+                   "first_at", "last_at", "first_about_at", "last_about_at"]
+_PAIR_COLUMNS = ["day", "left_id", "right_id", "shown", "articles", "articles_about"]
+
+
+def _entity_counts(day: date, start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+    about = Mention.passing.is_(False)
+    shown = _shown()
+    return (select(literal(day), Mention.entity_id, shown, func.count(func.distinct(Mention.article_id)),
+                   func.count(func.distinct(case((about, Mention.article_id)))), func.count(),
+                   func.sum(case((about, 1), else_=0)), func.min(Article.published_at), func.max(Article.published_at),
+                   func.min(case((about, Article.published_at))), func.max(case((about, Article.published_at))))
+            .join(Article, Article.id == Mention.article_id)
+            .where(Article.published_at >= start, Article.published_at < end)
+            .group_by(Mention.entity_id, shown))
+
+
+def _pair_counts(day: date, start: datetime, end: datetime, left: str, right: str):  # type: ignore[no-untyped-def]
+    ml, mr, el, er = aliased(Mention), aliased(Mention), aliased(Entity), aliased(Entity)
+    shown = _shown()
+    both = and_(ml.passing.is_(False), mr.passing.is_(False))
+    return (select(literal(day), ml.entity_id, mr.entity_id, shown, func.count(func.distinct(ml.article_id)),
+                   func.count(func.distinct(case((both, ml.article_id)))))
+            .select_from(ml).join(mr, mr.article_id == ml.article_id)
+            .join(el, el.id == ml.entity_id).join(er, er.id == mr.entity_id)
+            .join(Article, Article.id == ml.article_id)
+            .where(Article.published_at >= start, Article.published_at < end, el.kind == left, er.kind == right)
+            .group_by(ml.entity_id, mr.entity_id, shown))
+
+
+def days_of(session: Session, article_ids: list[int]) -> set[date]:
+    """The UTC days of publication of these articles."""
+    from avtomon.db import chunks
+
+    days: set[date] = set()
+    for chunk in chunks(article_ids):
+        days |= {d.date() for d in session.scalars(select(Article.published_at).where(Article.id.in_(chunk)))}
+    return days
+
+
+def all_days(session: Session) -> list[date]:
+    """Every day some article was published on."""
+    first, last = session.execute(select(func.min(Article.published_at), func.max(Article.published_at))).one()
+    if first is None:
+        return []
+    return [first.date() + timedelta(days=n) for n in range((last.date() - first.date()).days + 1)]
+
+
+def rebuild(engine: Engine, batch_days: int = 31) -> int:
+    """Recount every rollup from the raw tables (a month of days per transaction); returns the days."""
+    with Session(engine) as s, s.begin():
+        s.execute(delete(EntityDay))
+        s.execute(delete(PairDay))
+        days = all_days(s)
+    for i in range(0, len(days), batch_days):
+        with Session(engine) as s, s.begin():
+            refresh_days(s, days[i : i + batch_days])
+    return len(days)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A time range cut into whole UTC days (read from the rollups) and at most two raw edges."""
+
+    first_day: date | None  # the whole days are first_day <= day < end_day (None: unbounded)
+    end_day: date | None
+    edges: tuple[tuple[datetime | None, datetime | None], ...]  # [start, end) ranges read from raw rows
+
+
+def split(since: datetime | None, until: datetime | None) -> Split:
+    """Whole UTC days of [since, until) and the partial days at its ends."""
+    first_day = None if since is None else (since.date() if since.time() == time() else since.date() + timedelta(1))
+    end_day = None if until is None else until.date()
+    if first_day is not None and end_day is not None and end_day <= first_day:  # less than a whole day
+        return Split(first_day, first_day, ((since, until),))
+    edges = []
+    if since is not None and first_day is not None and since < datetime.combine(first_day, time()):
+        edges.append((since, datetime.combine(first_day, time())))
+    if until is not None and end_day is not None and datetime.combine(end_day, time()) < until:
+        edges.append((datetime.combine(end_day, time()), until))
+    return Split(first_day, end_day, tuple(edges))
+
+
+def in_days(column, s: Split) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """Conditions choosing the whole days of a Split."""
+    cond = []
+    if s.first_day is not None:
+        cond.append(column >= s.first_day)
+    if s.end_day is not None:
+        cond.append(column < s.end_day)
+    return cond
