@@ -195,6 +195,19 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     return before, current_revision(engine)
 
 
+MIGRATE_WAIT = 600.0  # seconds a command waits for another process's migration of the same store
+
+
+def _upgrade_once(engine: Engine, shown: str) -> None:
+    """Upgrade, one process at a time: a query started while ingest migrates waits, then finds it done."""
+    from avtomon.pipeline.lock import waiting_lock
+
+    with waiting_lock(engine, "migrate", MIGRATE_WAIT):
+        if not _is_current(engine):
+            log.info("upgrading store schema at %s", shown)
+            upgrade(engine)
+
+
 def open_store(url: str, migrate: bool = True, create: bool = True) -> Engine:
     """Open the store, creating or upgrading the schema when needed.
 
@@ -221,8 +234,7 @@ def open_store(url: str, migrate: bool = True, create: bool = True) -> Engine:
             if not create and current_revision(engine) is None:
                 raise StoreError(f"{shown}: no avtomon store in this database (check --db / AVTOMON_DB; "
                                  f"`avtomon db upgrade` or `avtomon ingest` creates one)")
-            log.info("upgrading store schema at %s", shown)
-            upgrade(engine)
+            _upgrade_once(engine, shown)
     except DBAPIError as exc:
         kind, reason = problem_of(exc)
         raise StoreError(f"cannot open the store {shown}: {reason} ({HINTS[kind]})") from None

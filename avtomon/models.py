@@ -176,7 +176,7 @@ class Event(Base):
 
 
 class EntityDay(Base):
-    """Rollup: per UTC day, entity and shown (the article is not marked irrelevant), the articles and
+    """Rollup: per UTC day, entity, shown (the article is not marked irrelevant) and guessed, the articles and
     mentions, all of them and those `about` it (mentions not in passing). Kept exact by extraction and
     prune in their own transactions (pipeline/rollups.py); rankings read these rows, not the mentions."""
 
@@ -185,6 +185,7 @@ class EntityDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
     shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    guessed: Mapped[bool] = mapped_column(Boolean, primary_key=True)  # the articles' dates were guessed
     articles: Mapped[int] = mapped_column(Integer)
     articles_about: Mapped[int] = mapped_column(Integer)
     mentions: Mapped[int] = mapped_column(Integer)

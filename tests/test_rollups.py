@@ -24,12 +24,12 @@ def raw_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     """(entity rows, pair rows) counted in Python from mentions and articles."""
     with Session(engine) as s:
         rows = s.execute(select(Mention.article_id, Mention.entity_id, Mention.passing, Article.published_at,
-                                Article.relevant, Entity.kind).join(Article).join(Entity)).all()
+                                Article.relevant, Entity.kind, Article.published_guessed).join(Article).join(Entity)).all()
     ent: dict = defaultdict(lambda: [set(), set(), 0, 0, [], []])
     per_article: dict = defaultdict(lambda: defaultdict(bool))  # article → entity → about
     meta = {}
-    for aid, eid, passing, published, relevant, kind in rows:
-        key = (published.date(), eid, relevant is not False)
+    for aid, eid, passing, published, relevant, kind, guessed in rows:
+        key = (published.date(), eid, relevant is not False, guessed)
         e = ent[key]
         e[0].add(aid)
         e[2] += 1
@@ -56,7 +56,7 @@ def raw_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
 
 def rollup_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     with Session(engine) as s:
-        entities = {(r.day, r.entity_id, r.shown): (r.articles, r.articles_about, r.mentions, r.mentions_about,
+        entities = {(r.day, r.entity_id, r.shown, r.guessed): (r.articles, r.articles_about, r.mentions, r.mentions_about,
                                                     r.first_at, r.last_at, r.first_about_at, r.last_about_at)
                     for r in s.scalars(select(EntityDay))}
         pairs = {(r.day, r.left_id, r.right_id, r.shown): (r.articles, r.articles_about)
@@ -102,3 +102,52 @@ def test_rollups_equal_raw_counts_through_the_life_of_a_store(store: str) -> Non
     res = CliRunner().invoke(cli, ["--db", store, "db", "rebuild-rollups"], catch_exceptions=False)
     assert res.exit_code == 0 and "rollups recounted" in res.output
     assert_exact(store)
+
+
+def test_rankings_from_rollups_equal_rankings_from_raw_rows(store: str) -> None:
+    from datetime import datetime
+
+    from avtomon.pipeline.filters import Filters
+    from avtomon.pipeline.rankings import _entity_raw, _pair_raw, entity_totals, pair_totals
+
+    engine = open_store(store)
+    with Session(engine) as s:
+        days = sorted({d for d in s.scalars(select(Article.published_at))})
+        ranges = [(None, None), (days[3], None), (None, days[-4]),
+                  (datetime.combine(days[2].date(), datetime.min.time()).replace(hour=13), days[-2]),
+                  (days[5], days[5])]
+        for since, until in ranges:
+            for passing in (False, True):
+                for irrelevant in (False, True):
+                    f = Filters(since=since, until=until, passing=passing, include_irrelevant=irrelevant)
+                    for kind in ("company", "region", "category"):
+                        raw: dict = {}
+                        _entity_raw(s, kind, f, raw)
+                        got = {k: (v.articles, v.mentions, v.first, v.last) for k, v in entity_totals(s, kind, f).items()}
+                        assert got == {k: (v.articles, v.mentions, v.first, v.last) for k, v in raw.items()
+                                       if v.articles}, (since, until, passing, kind)
+                    for left, right in PAIR_KINDS:
+                        raw_pairs: dict = {}
+                        _pair_raw(s, left, right, f, raw_pairs)
+                        assert pair_totals(s, left, right, f) == raw_pairs
+    engine.dispose()
+
+
+def test_trend_from_rollups_equals_trend_from_raw_rows(store: str) -> None:
+    from avtomon.pipeline import query
+    from avtomon.pipeline.filters import Filters, parse_when
+
+    engine = open_store(store)
+    for tz in ("Europe/Moscow", "UTC", "Asia/Vladivostok", "America/New_York"):
+        for by in ("week", "month"):
+            for company in ("КАМАЗ", "Автотор", "АвтоВАЗ"):
+                for since in (None, parse_when("2026-01-10", tz=tz)):
+                    f = Filters(company=(company,), tz=tz, since=since)
+                    with Session(engine) as s:
+                        query.resolve(s, f)
+                        entity = query.one_entity(f)
+                        assert entity is not None
+                        rolled = query._counts_from_rollups(s, f, by, entity)
+                        raw = query._raw_counts(s, f, by, [])
+                    assert rolled == raw and (raw or since), (tz, by, company, since)
+    engine.dispose()

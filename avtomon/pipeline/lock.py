@@ -29,12 +29,13 @@ def _advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"avtomon:{name}".encode()).digest()[:8], "big", signed=True)
 
 
-def lock_path(engine: Engine) -> Path | None:
+def lock_path(engine: Engine, name: str = "ingest") -> Path | None:
     """Where the file lock of a SQLite store lives (None for PostgreSQL or in-memory SQLite)."""
     db = engine.url.database
     if engine.dialect.name != "sqlite" or not db or db == ":memory:":
         return None
-    return Path(db).expanduser().resolve().with_name(Path(db).name + ".lock")
+    suffix = ".lock" if name == "ingest" else f".{name}.lock"  # each lock its own file
+    return Path(db).expanduser().resolve().with_name(Path(db).name + suffix)
 
 
 def _unlock(conn: Connection, name: str) -> None:
@@ -44,6 +45,23 @@ def _unlock(conn: Connection, name: str) -> None:
         conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _advisory_key(name)})
     except DBAPIError:
         log.debug("releasing the lock failed (the connection is gone, and the lock with it)", exc_info=True)
+
+
+@contextmanager
+def waiting_lock(engine: Engine, name: str, wait: float) -> Iterator[None]:
+    """Hold the store's `name` lock for the block, waiting up to `wait` seconds for it."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with store_lock(engine, name):
+                yield
+            return
+        except LockBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 @contextmanager
@@ -60,7 +78,7 @@ def store_lock(engine: Engine, name: str = "ingest") -> Iterator[None]:
             finally:
                 _unlock(conn, name)
         return
-    path = lock_path(engine)
+    path = lock_path(engine, name)
     if path is None:
         yield
         return

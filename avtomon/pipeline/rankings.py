@@ -9,7 +9,7 @@ ranking is counted from the raw rows of those articles.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
@@ -40,6 +40,25 @@ def uses_rollups(f: Filters) -> bool:
     return not (f.company or f.region or f.category or f.event or f.source or f.text)
 
 
+def one_entity(f: Filters) -> int | None:
+    """The entity id when the filters choose the articles of exactly one entity and nothing else narrows
+    them (a trend the rollups can answer), else None."""
+    named = [ids for name, ids in f.resolved.items() if ids is not None and getattr(f, name)]
+    if f.event or f.source or f.text or len(named) != 1 or len(named[0]) != 1:
+        return None
+    return named[0][0]
+
+
+def entity_days(s: Session, entity: int, f: Filters) -> dict[date, int]:
+    """UTC day → the entity's articles with a real date (shown ones unless --all; about it unless --passing)."""
+    d = EntityDay
+    n = d.articles if f.passing else d.articles_about
+    stmt = (select(d.day, func.sum(n)).where(d.entity_id == entity, d.guessed.is_(False),
+                                             *([] if f.include_irrelevant else [d.shown.is_(True)]))
+            .group_by(d.day))
+    return {day: count for day, count in s.execute(stmt) if count}
+
+
 def entity_totals(s: Session, kind: str, f: Filters) -> dict[int, Totals]:
     """Entity id → its articles, mentions, first and last publication, for the filters."""
     totals: dict[int, Totals] = {}
@@ -66,10 +85,12 @@ def _entity_rollups(s: Session, kind: str, f: Filters, parts, totals: dict[int, 
         totals.setdefault(eid, Totals()).add(articles, mentions, first, last)
 
 
+# `entity_id + 0` keeps SQLite from reading all of a kind's mentions through the entity index and then
+# filtering them by date: the articles of the period come first, then their mentions (articles-first).
 def _entity_raw(s: Session, kind: str, f: Filters, totals: dict[int, Totals]) -> None:
     stmt = (select(Mention.entity_id, func.count(func.distinct(Mention.article_id)), func.count(Mention.id),
                    func.min(Article.published_at), func.max(Article.published_at))
-            .join(Entity, Entity.id == Mention.entity_id).join(Article, Article.id == Mention.article_id)
+            .join(Entity, Entity.id == Mention.entity_id + 0).join(Article, Article.id == Mention.article_id)
             .where(Entity.kind == kind, counted(f.passing), *article_conditions(f))
             .group_by(Mention.entity_id))
     for eid, articles, mentions, first, last in s.execute(stmt):
@@ -100,8 +121,8 @@ def pair_totals(s: Session, left_kind: str, right_kind: str, f: Filters) -> dict
 def _pair_raw(s: Session, left_kind: str, right_kind: str, f: Filters, totals: dict[tuple[int, int], int]) -> None:
     ml, mr, el, er = aliased(Mention), aliased(Mention), aliased(Entity), aliased(Entity)
     stmt = (select(ml.entity_id, mr.entity_id, func.count(func.distinct(ml.article_id)))
-            .select_from(ml).join(el, el.id == ml.entity_id)
-            .join(mr, and_(mr.article_id == ml.article_id)).join(er, er.id == mr.entity_id)
+            .select_from(ml).join(el, el.id == ml.entity_id + 0)
+            .join(mr, and_(mr.article_id == ml.article_id)).join(er, er.id == mr.entity_id + 0)
             .join(Article, Article.id == ml.article_id)
             .where(el.kind == left_kind, er.kind == right_kind, counted(f.passing, ml), counted(f.passing, mr),
                    *article_conditions(f))

@@ -92,8 +92,11 @@ def index_backlog(engine: Engine, limit: int | None = None) -> int:
         try:
             with Session(engine) as s, s.begin():
                 batch = BACKLOG_BATCH if limit is None else min(BACKLOG_BATCH, limit - done)
+                # extracted articles only: the others are indexed by their own extraction, and two
+                # processes writing one article's row would wait on each other
                 rows = s.execute(select(Article.id, Article.title, Article.text)
-                                 .where(not_(_indexed(dialect))).order_by(Article.id).limit(batch)).all()
+                                 .where(Article.extract_status.in_(("done", "failed")), not_(_indexed(dialect)))
+                                 .order_by(Article.id).limit(batch)).all()
                 if not rows:
                     break
                 index_articles(s, [tuple(r) for r in rows])

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("entity_id", sa.Integer(), sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("shown", sa.Boolean(), primary_key=True),
+        sa.Column("guessed", sa.Boolean(), primary_key=True),
         sa.Column("articles", sa.Integer(), nullable=False),
         sa.Column("articles_about", sa.Integer(), nullable=False),
         sa.Column("mentions", sa.Integer(), nullable=False),

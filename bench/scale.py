@@ -1,0 +1,182 @@
+"""`make bench-scale`: stores of 100 000 and 1 000 000 articles, and the whole-command time of the
+analyst's queries and exports on each, on SQLite and PostgreSQL, with the ratio 1M / 100k.
+
+The stores are shaped like two years of 40 Russian feeds: Zipf-popular companies (a few in most
+news, most in a handful), 7–8 mentions and one event per article, bulk-inserted in the project's
+schema (`generate`), then the rollups counted by the project's own code. Run:
+`python -m bench.scale [--sizes 100000,1000000] [--backends sqlite,postgresql]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.common import ROOT, avtomon_cmd, machine, run_child, table
+
+PG_ADMIN = os.environ.get("AVTOMON_BENCH_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
+DAYS = 730
+FEEDS = 40
+COMPANIES = 3000
+BATCH = 20_000
+VOCAB = ("завод выпуск автомобиль грузовик автобус производство поставка рынок продажа рост снижение цена модель "
+         "двигатель локализация инвестиция партнер сборка линия конвейер дилер спрос экспорт импорт кузов шина "
+         "компонент батарея электромобиль прицеп тягач самосвал кроссовер седан фургон рубль миллиард проект").split()
+REGIONS = ["RU-MOW", "RU-SPE", "RU-TA", "RU-SAM", "RU-NIZ", "RU-KGD", "RU-YAR", "RU-KLU", "RU-LEN", "RU-SVE",
+           "RU-CHE", "RU-ULY", "RU-VLA", "RU-TUL", "RU-BA", "RU-PER", "RU-ROS", "RU-KDA", "RU-NVS", "RU-PRI"]
+CATEGORIES = ["passenger_cars", "trucks", "buses", "lcv", "special_machinery", "electric_vehicles", "batteries",
+              "engines", "tires", "seats", "trailers", "components"]
+EVENTS = ["launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal",
+          "output", "recall"]
+
+
+def generate(url: str, n: int, seed: int = 7) -> None:
+    """Fill an empty store at `url` with `n` articles over DAYS days ending now, then count the rollups."""
+    from sqlalchemy import insert, text
+
+    from avtomon.db import open_store
+    from avtomon.models import Article, Entity, Event, Mention
+    from avtomon.pipeline.rollups import rebuild
+
+    rng = random.Random(seed)
+    engine = open_store(url)
+    companies = [dict(id=i + 1, kind="company", key="kamaz" if i == 0 else f"co{i}",
+                      name="КАМАЗ" if i == 0 else f"Компания {i}", known=True) for i in range(COMPANIES)]
+    regions = [dict(id=COMPANIES + i + 1, kind="region", key=r, name=r, known=True) for i, r in enumerate(REGIONS)]
+    cats = [dict(id=COMPANIES + len(REGIONS) + i + 1, kind="category", key=c, name=c, known=True)
+            for i, c in enumerate(CATEGORIES)]
+    weights = [1 / (i + 1) for i in range(COMPANIES)]  # Zipf: КАМАЗ first
+    end = datetime.now(UTC).replace(tzinfo=None)
+    start = end - timedelta(days=DAYS)
+    with engine.begin() as conn:
+        conn.execute(insert(Entity), companies + regions + cats)
+    aid = mid = eid = 0
+    search: list[dict] = []
+    for lo in range(0, n, BATCH):
+        arts, ments, evs = [], [], []
+        for _ in range(min(BATCH, n - lo)):
+            aid += 1
+            published = start + timedelta(seconds=rng.random() * DAYS * 86400)
+            words = " ".join(rng.choices(VOCAB, k=30))
+            cos = rng.choices(companies, weights=weights, k=rng.choice((2, 3, 3, 4)))
+            arts.append(dict(id=aid, url=f"https://bench.example/{aid}", feed=f"Лента {aid % FEEDS}", guid=str(aid),
+                             title=f"{cos[0]['name']}: {words[:60]}", text=words, published_at=published,
+                             fetched_at=published, content_hash=str(aid), extract_status="done", relevance=0.9,
+                             relevant=rng.random() > 0.05, published_guessed=False))
+            for ent in [*cos, *rng.sample(regions, rng.choice((1, 2))), *rng.sample(cats, rng.choice((1, 2, 2)))]:
+                mid += 1
+                ments.append(dict(id=mid, article_id=aid, entity_id=ent["id"], start_char=0, end_char=5,
+                                  text=ent["name"], passing=ent["kind"] == "category" and rng.random() < 0.3))
+            eid += 1
+            evs.append(dict(id=eid, article_id=aid, type=rng.choice(EVENTS), company_id=cos[0]["id"],
+                            region_id=regions[0]["id"], categories=cats[0]["key"], sentence=words[:80],
+                            start_char=0, end_char=80))
+            search.append({"id": aid, "lemmas": f"{cos[0]['name'].lower()} {words}"})
+        with engine.begin() as conn:
+            conn.execute(insert(Article), arts)
+            conn.execute(insert(Mention), ments)
+            conn.execute(insert(Event), evs)
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("INSERT INTO article_search (article_id, lemmas) "
+                                  "VALUES (:id, to_tsvector('simple', :lemmas))"), search)
+            else:
+                conn.execute(text("INSERT INTO article_search (rowid, lemmas) VALUES (:id, :lemmas)"), search)
+        search.clear()
+        print(f"  {aid:,} articles", file=sys.stderr, flush=True)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    rebuild(engine)
+    engine.dispose()
+
+
+COMMANDS = {
+    "query companies --since 30d --limit 20": ["query", "companies", "--since", "30d", "--limit", "20"],
+    "query companies --since 1y --limit 20": ["query", "companies", "--since", "1y", "--limit", "20"],
+    "query trend --company КАМАЗ --by month --since 2y": ["query", "trend", "--company", "КАМАЗ", "--by", "month",
+                                                         "--since", "2y"],
+    "query pairs --kind company-region --since 1y": ["query", "pairs", "--kind", "company-region", "--since", "1y"],
+    "query articles --text <word in no article> --since 1y": ["query", "articles", "--text", "квазикристалл",
+                                                              "--since", "1y"],
+    "query events --company КАМАЗ --since 30d": ["query", "events", "--company", "КАМАЗ", "--since", "30d"],
+}
+EXPORTS = {
+    "export x.xlsx --since 30d": ["export", "{out}.xlsx", "--since", "30d"],
+    "export x.csv --table events --since 1y": ["export", "{out}.csv", "--table", "events", "--since", "1y"],
+}
+
+
+def median_time(db: str, args: list[str], tmp: Path, runs: int = 3) -> float:
+    times = []
+    for i in range(runs):
+        filled = [a.format(out=str(tmp / f"x{i}")) for a in args]
+        wall, _, _ = run_child(avtomon_cmd("--db", db, *filled, "--format", "csv") if args[0] == "query"
+                               else avtomon_cmd("--db", db, *filled))
+        times.append(wall)
+    return statistics.median(times)
+
+
+def _pg_url(name: str) -> str:
+    import psycopg
+
+    plain = PG_ADMIN.replace("+psycopg", "")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    opts = parser.parse_args()
+    sizes = [int(x) for x in opts.sizes.split(",")]
+    results: dict[tuple[str, str, int], float] = {}
+    builds: dict[tuple[str, int], float] = {}
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        for backend in opts.backends.split(","):
+            for n in sizes:
+                db = f"sqlite:///{tmp}/scale{n}.db" if backend == "sqlite" else _pg_url(f"avtomon_scale_{n}")
+                print(f"building {backend} {n:,} …", file=sys.stderr, flush=True)
+                started = time.perf_counter()
+                generate(db, n)
+                builds[(backend, n)] = time.perf_counter() - started
+                for name, args in {**COMMANDS, **EXPORTS}.items():
+                    results[(name, backend, n)] = median_time(db, args, tmp)
+                    print(f"  {name}: {results[(name, backend, n)]:.2f} s", file=sys.stderr, flush=True)
+                if backend == "sqlite":
+                    Path(db.removeprefix("sqlite:///")).unlink()
+    report(results, builds, sizes, opts.backends.split(","))
+    return 0
+
+
+def report(results: dict, builds: dict, sizes: list[int], backends: list[str]) -> None:
+    headers = ["command"] + [f"{b} {n // 1000}k" for b in backends for n in sizes]
+    if len(sizes) == 2:
+        headers += [f"{b} ratio" for b in backends]
+    rows = []
+    for name in {**COMMANDS, **EXPORTS}:
+        row = [f"`{name}`"] + [f"{results[(name, b, n)]:.2f} s" for b in backends for n in sizes]
+        if len(sizes) == 2:
+            row += [f"{results[(name, b, sizes[1])] / results[(name, b, sizes[0])]:.2f}" for b in backends]
+        rows.append(row)
+    text = "\n".join(["# avtomon at scale", "", f"Machine: {machine()}", "",
+                      "Whole-command medians of 3 runs (start-up included), stores generated by `bench/scale.py`.",
+                      "", table(rows, headers), "",
+                      "Store build (bulk insert and rollups): " + ", ".join(
+                          f"{b} {n // 1000}k {builds[(b, n)]:.0f} s" for b in backends for n in sizes), ""])
+    print(text)
+    (ROOT / "bench" / "SCALE.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
