@@ -24,7 +24,8 @@ def raw_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     """(entity rows, pair rows) counted in Python from mentions and articles."""
     with Session(engine) as s:
         rows = s.execute(select(Mention.article_id, Mention.entity_id, Mention.passing, Article.published_at,
-                                Article.relevant, Entity.kind, Article.published_guessed).join(Article).join(Entity)).all()
+                                Article.relevant, Entity.kind, Article.published_guessed)
+                         .join(Article).join(Entity)).all()
     ent: dict = defaultdict(lambda: [set(), set(), 0, 0, [], []])
     per_article: dict = defaultdict(lambda: defaultdict(bool))  # article → entity → about
     meta = {}
@@ -56,8 +57,9 @@ def raw_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
 
 def rollup_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     with Session(engine) as s:
-        entities = {(r.day, r.entity_id, r.shown, r.guessed): (r.articles, r.articles_about, r.mentions, r.mentions_about,
-                                                    r.first_at, r.last_at, r.first_about_at, r.last_about_at)
+        entities = {(r.day, r.entity_id, r.shown, r.guessed): (
+            r.articles, r.articles_about, r.mentions, r.mentions_about, r.first_at, r.last_at, r.first_about_at,
+            r.last_about_at)
                     for r in s.scalars(select(EntityDay))}
         pairs = {(r.day, r.left_id, r.right_id, r.shown): (r.articles, r.articles_about)
                  for r in s.scalars(select(PairDay))}
@@ -123,7 +125,8 @@ def test_rankings_from_rollups_equal_rankings_from_raw_rows(store: str) -> None:
                     for kind in ("company", "region", "category"):
                         raw: dict = {}
                         _entity_raw(s, kind, f, raw)
-                        got = {k: (v.articles, v.mentions, v.first, v.last) for k, v in entity_totals(s, kind, f).items()}
+                        got = {k: (v.articles, v.mentions, v.first, v.last)
+                               for k, v in entity_totals(s, kind, f).items()}
                         assert got == {k: (v.articles, v.mentions, v.first, v.last) for k, v in raw.items()
                                        if v.articles}, (since, until, passing, kind)
                     for left, right in PAIR_KINDS:
@@ -148,6 +151,6 @@ def test_trend_from_rollups_equals_trend_from_raw_rows(store: str) -> None:
                         entity = query.one_entity(f)
                         assert entity is not None
                         rolled = query._counts_from_rollups(s, f, by, entity)
-                        raw = query._raw_counts(s, f, by, [])
+                        raw = query._raw_counts(s, f, by)
                     assert rolled == raw and (raw or since), (tz, by, company, since)
     engine.dispose()

@@ -7,14 +7,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.pipeline.filters import Filters, article_conditions, counted, event_conditions, local, resolve, zone
 from avtomon.pipeline.rankings import entity_days, entity_totals, names, one_entity, pair_totals
-from avtomon.pipeline.rollups import split
 
 KINDS = {"companies": "company", "regions": "region", "categories": "category", "persons": "person",
          "organizations": "organization"}
@@ -170,54 +169,56 @@ def _counts(s: Session, f: Filters, by: str) -> Counter[date]:
     entity = one_entity(f)
     if entity is not None and by != "day":
         return _counts_from_rollups(s, f, by, entity)
-    return _raw_counts(s, f, by, [])
+    return _raw_counts(s, f, by)
 
 
-def _raw_counts(s: Session, f: Filters, by: str, ranges: list[tuple[datetime, datetime]]) -> Counter[date]:
-    """Articles per period counted from their rows (within `ranges` when given)."""
+def _raw_counts(s: Session, f: Filters, by: str, within: tuple[datetime, datetime] | None = None) -> Counter[date]:
+    """Articles per period counted from their rows (only those published `within` a range, when given)."""
+    if within is not None:  # the range replaces --since/--until, so the index reads only it
+        start, end = within
+        f = replace(f, since=max(start, f.since or start), until=min(end, f.until or end))
     cond = [Article.published_guessed.is_(False), *article_conditions(f)]
-    if ranges:
-        cond.append(or_(*[and_(Article.published_at >= a, Article.published_at < b) for a, b in ranges]))
     return Counter(_period(_d(d, f.tz), by) for d in s.scalars(select(Article.published_at).where(*cond)))  # type: ignore[arg-type]
 
 
 def _counts_from_rollups(s: Session, f: Filters, by: str, entity: int) -> Counter[date]:
-    """Articles per week or month of one entity: the whole UTC days inside each period (in --tz) from the
-    rollups, the few hours where a period's edge cuts a UTC day from the raw rows."""
+    """Articles per week or month of one entity, from its daily rollups (UTC days).
+
+    A UTC day inside one period counts whole. A day cut by a period's start in --tz (midnight in Moscow
+    is 21:00 UTC) is split exactly: its shorter part is counted from the raw rows, the rest is the day's
+    rollup minus that. Partial days at --since and --until are counted from the raw rows.
+    """
     days = entity_days(s, entity, f)
-    if not days:
-        return Counter()
     zone_ = zone(f.tz)
-    first = max(f.since, _utc_midnight(min(days), zone_, by)) if f.since else _utc_midnight(min(days), zone_, by)
-    last = f.until or datetime.combine(max(days) + timedelta(days=1), datetime.min.time())
     counts: Counter[date] = Counter()
-    edges: list[tuple[datetime, datetime]] = []
-    bucket = _period(_d(first, f.tz), by)  # type: ignore[arg-type]
-    while True:
-        start = max(first, _local_start(bucket, zone_))
-        end = min(last, _local_start(_next(bucket, by), zone_))
-        if start >= last:
-            break
-        if start < end:
-            parts = split(start, end)
-            whole = sum(n for d, n in days.items() if parts.first_day <= d < parts.end_day)  # type: ignore[operator]
-            if whole:
-                counts[bucket] += whole
-            edges.extend(e for e in parts.edges if e[0] is not None and e[1] is not None)  # type: ignore[misc]
-        bucket = _next(bucket, by)
-    if edges:
-        counts.update(_raw_counts(s, f, by, edges))
-    return counts
+    for day, total in days.items():
+        d0 = datetime.combine(day, datetime.min.time())
+        d1 = d0 + timedelta(days=1)
+        start, end = max(d0, f.since or d0), min(d1, f.until or d1)
+        if start >= end:
+            continue
+        if (start, end) != (d0, d1):  # a day cut by --since or --until
+            counts.update(_raw_counts(s, f, by, (start, end)))
+            continue
+        first, last = _period(_d(d0, f.tz), by), _period(_d(d1 - timedelta(microseconds=1), f.tz), by)  # type: ignore[arg-type]
+        if first == last:
+            counts[first] += total
+            continue
+        cut = _local_start(last, zone_)
+        if cut - d0 <= d1 - cut:
+            early = sum(_raw_counts(s, f, by, (d0, cut)).values())
+            counts[first] += early
+            counts[last] += total - early
+        else:
+            late = sum(_raw_counts(s, f, by, (cut, d1)).values())
+            counts[last] += late
+            counts[first] += total - late
+    return +counts  # no zero entries: the trend's range comes from the periods that have articles
 
 
 def _local_start(day: date, tz: ZoneInfo) -> datetime:
     """Local midnight of `day` as naive UTC."""
     return datetime.combine(day, datetime.min.time(), tz).astimezone(UTC).replace(tzinfo=None)
-
-
-def _utc_midnight(day: date, tz: ZoneInfo, by: str) -> datetime:
-    """The start (naive UTC) of the local period holding the UTC day `day`, a day early to be safe."""
-    return _local_start(_period(day - timedelta(days=1), by), tz)
 
 
 def _next(d: date, by: str) -> date:
