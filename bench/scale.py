@@ -46,6 +46,7 @@ def generate(url: str, n: int, seed: int = 7) -> None:
     from avtomon.db import open_store
     from avtomon.models import Article, Entity, Event, Mention
     from avtomon.pipeline.rollups import rebuild
+    from avtomon.pipeline.search import index_backlog
 
     rng = random.Random(seed)
     engine = open_store(url)
@@ -96,6 +97,7 @@ def generate(url: str, n: int, seed: int = 7) -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
     rebuild(engine)
+    index_backlog(engine)  # nothing to index: it records that the index is complete
     engine.dispose()
 
 

@@ -16,7 +16,7 @@ from avtomon.db import open_store
 from avtomon.models import Article
 from avtomon.pipeline.filters import Filters
 from avtomon.pipeline.query import articles
-from avtomon.pipeline.search import index_backlog, lemma_text, query_lemmas
+from avtomon.pipeline.search import backlog_done, index_backlog, lemma_text, query_lemmas
 from tests.store_fixture import fresh_store, ingest_feed, news_items
 
 
@@ -53,12 +53,21 @@ def test_index_follows_extraction_backlog_and_prune(store: str) -> None:
                                                            .where(Article.title.in_(found)))]
     assert found and all("тягов" in t and "батаре" in t for t in texts)
     # a store from before the index: nothing indexed, the substring fallback still finds what it can
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # as migration 0007 leaves it: an empty index, its backlog not done
         conn.execute(text("DELETE FROM article_search"))
+        conn.execute(text("DELETE FROM store_state WHERE key = 'search_backlog_done'"))
     assert indexed(engine) == 0
     assert titles(engine, "тяговых батарей") >= {t for t in found if "тяговых батарей" in t.lower()}
     assert index_backlog(engine) == 12 and indexed(engine) == 12
     assert titles(engine, "тяговые батареи") == found
+    with Session(engine) as s:
+        assert backlog_done(s)  # searches now look past the index only for articles waiting for extraction
+        waiting = s.scalar(select(Article.id).where(Article.title.in_(found)))
+    with engine.begin() as conn:  # as a freshly polled article: stored, not extracted, not indexed
+        conn.execute(text("UPDATE articles SET extract_status = 'pending' WHERE id = :i"), {"i": waiting})
+        key = "article_id" if engine.dialect.name == "postgresql" else "rowid"
+        conn.execute(text(f"DELETE FROM article_search WHERE {key} = :i"), {"i": waiting})
+    assert titles(engine, "тяговых батарей") >= {t for t in found if "тяговых батарей" in t.lower()}
     res = CliRunner().invoke(cli, ["--db", store, "prune", "--older-than", "0d"])
     assert res.exit_code == 0, res.output
     assert indexed(engine) == 0  # deleted articles leave no index rows behind

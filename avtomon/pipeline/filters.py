@@ -48,6 +48,7 @@ class Filters:
     resolved: dict[str, list[int]] = field(default_factory=dict)  # filter name → entity ids
     dialect: str = "sqlite"  # of the store the filters run on (the text search differs), set by resolve()
     tz: str = DEFAULT_TZ  # dates shown and day boundaries of --since/--until; the store keeps UTC
+    search_complete: bool = False  # every extracted article is in the search index (set by resolve())
 
     def __post_init__(self) -> None:
         for name in ("company", "region", "category", "event", "source"):
@@ -184,6 +185,10 @@ def resolve(session: Session, f: Filters) -> Filters:
     unknown name is a FilterError with the closest names.
     """
     f.dialect = session.get_bind().dialect.name
+    if f.text:
+        from avtomon.pipeline.search import backlog_done
+
+        f.search_complete = backlog_done(session)
     for name in ("company", "region", "category"):
         ids: list[int] = []
         for value in getattr(f, name):
@@ -222,7 +227,7 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
     if f.source:
         cond.append(func.lower(Article.feed).in_([s.lower() for s in f.source]))
     if f.text:
-        cond.append(text_condition(f.dialect, f.text))
+        cond.append(text_condition(f.dialect, f.text, f.search_complete))
     # aliases: the outer query may itself select from mentions or events, and must not correlate with them
     for name in ("company", "region", "category"):
         ids = f.resolved.get(name)

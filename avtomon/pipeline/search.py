@@ -21,7 +21,7 @@ from sqlalchemy import Engine, and_, exists, func, not_, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from avtomon.models import Article
+from avtomon.models import Article, StoreState
 
 log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+(?:[-']\w+)*")
@@ -63,8 +63,9 @@ def _indexed(dialect: str):  # type: ignore[no-untyped-def]
     return exists(select(text("1")).select_from(text("article_search s")).where(text(f"{key} = articles.id")))
 
 
-def text_condition(dialect: str, query: str):  # type: ignore[no-untyped-def]
-    """A condition on Article: every word of `query`, in any form, in its title or text."""
+def text_condition(dialect: str, query: str, backlog_done: bool = False):  # type: ignore[no-untyped-def]
+    """A condition on Article: every word of `query`, in any form, in its title or text. `backlog_done`:
+    every extracted article is indexed (store_state), so unextracted ones alone need the substring match."""
     words = query_lemmas(query)
     if not words:
         return and_(True)
@@ -76,16 +77,26 @@ def text_condition(dialect: str, query: str):  # type: ignore[no-untyped-def]
         fts = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         hit = Article.id.in_(select(text("rowid")).select_from(text("article_search"))
                              .where(text("article_search MATCH :q").bindparams(q=fts)))
-    # not indexed yet: a substring match on the words as typed (ё folded)
+    # not indexed yet: a substring match on the words as typed (ё folded). Once the backlog of an older
+    # store is done, only articles waiting for extraction can lack an entry: the cheap condition says so.
     raw = [w.lower().replace("ё", "е") for w in _WORD.findall(query)]
-    fallback = and_(not_(_indexed(dialect)), *[
+    waiting = Article.extract_status.in_(("pending", "working")) if backlog_done else not_(_indexed(dialect))
+    fallback = and_(waiting, *[
         or_(func.replace(func.lower(Article.title), "ё", "е").like(f"%{w}%"),
             func.replace(func.lower(Article.text), "ё", "е").like(f"%{w}%")) for w in raw])
     return or_(hit, fallback)
 
 
+BACKLOG_DONE = "search_backlog_done"  # store_state key: every extracted article is in the index
+
+
+def backlog_done(session: Session) -> bool:
+    return session.scalar(select(StoreState.value).where(StoreState.key == BACKLOG_DONE)) == "yes"
+
+
 def index_backlog(engine: Engine, limit: int | None = None) -> int:
-    """Index articles missing from the index (stored before it existed), in batches; returns how many."""
+    """Index extracted articles missing from the index (stored before it existed), in batches; returns how
+    many. When none is left it says so in store_state, and searches stop looking for unindexed articles."""
     done = 0
     dialect = engine.dialect.name
     while limit is None or done < limit:
@@ -98,6 +109,8 @@ def index_backlog(engine: Engine, limit: int | None = None) -> int:
                                  .where(Article.extract_status.in_(("done", "failed")), not_(_indexed(dialect)))
                                  .order_by(Article.id).limit(batch)).all()
                 if not rows:
+                    if not backlog_done(s):
+                        s.merge(StoreState(key=BACKLOG_DONE, value="yes"))
                     break
                 index_articles(s, [tuple(r) for r in rows])
         except IntegrityError:  # another process indexed some of them meanwhile: it goes on, we stop
