@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run demo test lint bench clean
+.PHONY: run demo test lint bench bench-scale clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,9 @@ lint: $(DEVSTAMP)
 
 bench: $(DEVSTAMP)
 	$(BIN)/python -m bench
+
+bench-scale: $(DEVSTAMP)  ## stores of 100k and 1M articles on SQLite and PostgreSQL; writes bench/SCALE.md (about an hour)
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) *.egg-info demo.db
