@@ -87,7 +87,8 @@ def _mention_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
         stmt = (select(Mention.article_id, Article.published_at, Article.feed, Article.title, Entity.kind, Entity.key,
                        Entity.name, Mention.text, Mention.start_char, Mention.end_char, Mention.passing)
                 .join(Article, Article.id == Mention.article_id).join(Entity, Entity.id == Mention.entity_id)
-                .where(and_(True, *article_conditions(f)))
+                # the chosen articles first, then their mentions: SQLite would rather scan every mention
+                .where(Mention.article_id.in_(select(Article.id).where(and_(True, *article_conditions(f)))))
                 .order_by(Article.published_at.desc(), Article.url, Mention.start_char, Mention.end_char, Entity.kind,
                           Entity.key))
         for row in s.execute(stmt.execution_options(yield_per=CHUNK)):
