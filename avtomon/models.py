@@ -210,3 +210,36 @@ class PairDay(Base):
     shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     articles: Mapped[int] = mapped_column(Integer)
     articles_about: Mapped[int] = mapped_column(Integer)
+
+
+class EntityMonth(Base):
+    """Rollup of entity_days per calendar month (`month` is its first day): a year's ranking sums twelve
+    rows per entity instead of 365."""
+
+    __tablename__ = "entity_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    guessed: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer)
+    articles_about: Mapped[int] = mapped_column(Integer)
+    mentions: Mapped[int] = mapped_column(Integer)
+    mentions_about: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime)
+    last_at: Mapped[datetime] = mapped_column(DateTime)
+    first_about_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_about_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PairMonth(Base):
+    """Rollup of pair_days per calendar month."""
+
+    __tablename__ = "pair_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    left_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    right_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer)
+    articles_about: Mapped[int] = mapped_column(Integer)

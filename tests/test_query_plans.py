@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from avtomon.cli import cli
-from avtomon.db import open_store
 
 COMMANDS = [
     ["query", "companies", "--since", "30d"], ["query", "companies", "--since", "1y"],

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from avtomon.cli import cli
 from avtomon.db import open_store
-from avtomon.models import Article, Entity, EntityDay, Mention, PairDay
+from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
 from avtomon.pipeline.rollups import PAIR_KINDS
 from tests.store_fixture import fresh_store, ingest_feed, news_items
 
@@ -66,21 +66,45 @@ def rollup_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     return entities, pairs
 
 
+def by_month(days: dict, merge) -> dict:  # type: ignore[no-untyped-def]
+    out: dict = {}
+    for (day, *key), value in days.items():
+        k = (day.replace(day=1), *key)
+        out[k] = merge(out[k], value) if k in out else value
+    return out
+
+
+def entity_merge(a: tuple, b: tuple) -> tuple:
+    def pick(f, x, y):  # type: ignore[no-untyped-def]
+        return f(v for v in (x, y) if v is not None) if (x, y) != (None, None) else None
+
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], min(a[4], b[4]), max(a[5], b[5]),
+            pick(min, a[6], b[6]), pick(max, a[7], b[7]))
+
+
 def assert_exact(url: str) -> None:
     engine = open_store(url)
     raw, rolled = raw_counts(engine), rollup_counts(engine)
+    with Session(engine) as s:
+        months = {(r.month, r.entity_id, r.shown, r.guessed): (
+            r.articles, r.articles_about, r.mentions, r.mentions_about, r.first_at, r.last_at, r.first_about_at,
+            r.last_about_at) for r in s.scalars(select(EntityMonth))}
+        pair_months = {(r.month, r.left_id, r.right_id, r.shown): (r.articles, r.articles_about)
+                       for r in s.scalars(select(PairMonth))}
     engine.dispose()
     assert rolled[0] == raw[0] and rolled[1] == raw[1]
     assert raw[0] and raw[1]
+    assert months == by_month(raw[0], entity_merge)
+    assert pair_months == by_month(raw[1], lambda a, b: (a[0] + b[0], a[1] + b[1]))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path, httpserver: HTTPServer) -> str:
     with fresh_store(request, tmp_path) as url:
         items = news_items()[:25]
-        start = items[0]["date"]  # three articles a day, so the daily counts add up several articles
-        ingest_feed(url, httpserver, tmp_path, "/news", [dict(it, date=start + timedelta(hours=7 * i))
-                                                         for i, it in enumerate(items)])
+        start = items[0]["date"]  # two articles a day, every sixth day: several a day, over whole months
+        ingest_feed(url, httpserver, tmp_path, "/news", [
+            dict(it, date=start + timedelta(days=6 * (i // 2), hours=7 * (i % 2))) for i, it in enumerate(items)])
         yield url  # type: ignore[misc]
 
 
@@ -115,7 +139,7 @@ def test_rankings_from_rollups_equal_rankings_from_raw_rows(store: str) -> None:
     engine = open_store(store)
     with Session(engine) as s:
         days = sorted({d for d in s.scalars(select(Article.published_at))})
-        ranges = [(None, None), (days[3], None), (None, days[-4]),
+        ranges = [(None, None), (days[3], None), (None, days[-4]), (days[1], days[-2]),
                   (datetime.combine(days[2].date(), datetime.min.time()).replace(hour=13), days[-2]),
                   (days[5], days[5])]
         for since, until in ranges:

@@ -11,7 +11,19 @@ from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from avtomon.errors import AvtomonError
-from avtomon.models import Article, Entity, EntityDay, Event, Feed, Mention, PairDay, PollRun, StoreState
+from avtomon.models import (
+    Article,
+    Entity,
+    EntityDay,
+    EntityMonth,
+    Event,
+    Feed,
+    Mention,
+    PairDay,
+    PairMonth,
+    PollRun,
+    StoreState,
+)
 from avtomon.pipeline.rollups import refresh_days
 from avtomon.pipeline.store import PRUNED_BEFORE, prune_horizon
 
@@ -76,6 +88,8 @@ def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneR
             # the rollups of the days gone go with them; the cutoff's own day is recounted
             s.execute(delete(EntityDay).where(EntityDay.day < older_than.date()))
             s.execute(delete(PairDay).where(PairDay.day < older_than.date()))
+            s.execute(delete(EntityMonth).where(EntityMonth.month < older_than.date().replace(day=1)))
+            s.execute(delete(PairMonth).where(PairMonth.month < older_than.date().replace(day=1)))
             refresh_days(s, [older_than.date()])
             _raise_horizon(s, older_than)
     return counts

@@ -14,9 +14,9 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from avtomon.models import Article, Entity, EntityDay, Mention, PairDay
+from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
 from avtomon.pipeline.filters import Filters, article_conditions, counted
-from avtomon.pipeline.rollups import in_days, split
+from avtomon.pipeline.rollups import by_month, in_days, split
 
 
 @dataclass
@@ -74,15 +74,22 @@ def entity_totals(s: Session, kind: str, f: Filters) -> dict[int, Totals]:
 
 
 def _entity_rollups(s: Session, kind: str, f: Filters, parts, totals: dict[int, Totals]) -> None:  # type: ignore[no-untyped-def]
-    d = EntityDay
-    cols = ((d.articles, d.mentions, d.first_at, d.last_at) if f.passing
-            else (d.articles_about, d.mentions_about, d.first_about_at, d.last_about_at))
-    stmt = (select(d.entity_id, func.sum(cols[0]), func.sum(cols[1]), func.min(cols[2]), func.max(cols[3]))
-            .join(Entity, Entity.id == d.entity_id)
-            .where(Entity.kind == kind, *in_days(d.day, parts), *([] if f.include_irrelevant else [d.shown.is_(True)]))
-            .group_by(d.entity_id))
-    for eid, articles, mentions, first, last in s.execute(stmt):
-        totals.setdefault(eid, Totals()).add(articles, mentions, first, last)
+    """The whole months of the range from entity_months, the other whole days from entity_days."""
+    months, days = by_month(parts)
+    for table, column, ranges in ((EntityMonth, EntityMonth.month, [months]), (EntityDay, EntityDay.day, days)):
+        cols = ((table.articles, table.mentions, table.first_at, table.last_at) if f.passing
+                else (table.articles_about, table.mentions_about, table.first_about_at, table.last_about_at))
+        for first, end in ranges:
+            if first is not None and first == end:
+                continue
+            stmt = (select(table.entity_id, func.sum(cols[0]), func.sum(cols[1]), func.min(cols[2]),
+                           func.max(cols[3]))
+                    .join(Entity, Entity.id == table.entity_id)
+                    .where(Entity.kind == kind, *in_days(column, first, end),
+                           *([] if f.include_irrelevant else [table.shown.is_(True)]))
+                    .group_by(table.entity_id))
+            for eid, articles, mentions, first_at, last_at in s.execute(stmt):
+                totals.setdefault(eid, Totals()).add(articles, mentions, first_at, last_at)
 
 
 # `entity_id + 0` keeps SQLite from reading all of a kind's mentions through the entity index and then
@@ -102,20 +109,31 @@ def pair_totals(s: Session, left_kind: str, right_kind: str, f: Filters) -> dict
     totals: dict[tuple[int, int], int] = {}
     if uses_rollups(f):
         parts = split(f.since, f.until)
-        d, el, er = PairDay, aliased(Entity), aliased(Entity)
-        n = d.articles if f.passing else d.articles_about
-        stmt = (select(d.left_id, d.right_id, func.sum(n)).join(el, el.id == d.left_id).join(er, er.id == d.right_id)
-                .where(el.kind == left_kind, er.kind == right_kind, *in_days(d.day, parts),
-                       *([] if f.include_irrelevant else [d.shown.is_(True)]))
-                .group_by(d.left_id, d.right_id))
-        for left, right, articles in s.execute(stmt):
-            totals[(left, right)] = totals.get((left, right), 0) + (articles or 0)
+        months, days = by_month(parts)
+        for table, column, spans in ((PairMonth, PairMonth.month, [months]), (PairDay, PairDay.day, days)):
+            for first, end in spans:
+                if first is not None and first == end:
+                    continue
+                _pair_rollups(s, table, column, first, end, left_kind, right_kind, f, totals)
         ranges = parts.edges
     else:
         ranges = ((f.since, f.until),)
     for since, until in ranges:
         _pair_raw(s, left_kind, right_kind, replace(f, since=since, until=until), totals)
     return {k: v for k, v in totals.items() if v}
+
+
+def _pair_rollups(s: Session, table, column, first: date | None, end: date | None, left_kind: str,  # type: ignore[no-untyped-def]
+                  right_kind: str, f: Filters, totals: dict[tuple[int, int], int]) -> None:
+    el, er = aliased(Entity), aliased(Entity)
+    n = table.articles if f.passing else table.articles_about
+    stmt = (select(table.left_id, table.right_id, func.sum(n))
+            .join(el, el.id == table.left_id).join(er, er.id == table.right_id)
+            .where(el.kind == left_kind, er.kind == right_kind, *in_days(column, first, end),
+                   *([] if f.include_irrelevant else [table.shown.is_(True)]))
+            .group_by(table.left_id, table.right_id))
+    for left, right, articles in s.execute(stmt):
+        totals[(left, right)] = totals.get((left, right), 0) + (articles or 0)
 
 
 def _pair_raw(s: Session, left_kind: str, right_kind: str, f: Filters, totals: dict[tuple[int, int], int]) -> None:

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine, case, delete, func, literal, select, text
 from sqlalchemy.orm import Session
 
-from avtomon.models import Article, Entity, EntityDay, Mention, PairDay
+from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
 
 # the pairs `query pairs` offers, by entity kind
 PAIR_KINDS = (("company", "region"), ("company", "category"), ("region", "category"))
@@ -60,6 +60,30 @@ def refresh_days(session: Session, days: Iterable[date]) -> None:
         rows = _pair_rows(session, day, start, end)
         if rows:
             session.execute(PairDay.__table__.insert(), rows)
+    for month in sorted({d.replace(day=1) for d in ordered}):
+        _refresh_month(session, month)
+
+
+def _refresh_month(session: Session, month: date) -> None:
+    """Recount a month's rollups from its days' rollups."""
+    end = next_month(month)
+    d, p = EntityDay, PairDay
+    session.execute(delete(EntityMonth).where(EntityMonth.month == month))
+    session.execute(delete(PairMonth).where(PairMonth.month == month))
+    session.execute(EntityMonth.__table__.insert().from_select(
+        ["month", *_ENTITY_COLUMNS[1:]],
+        select(literal(month), d.entity_id, d.shown, d.guessed, func.sum(d.articles), func.sum(d.articles_about),
+               func.sum(d.mentions), func.sum(d.mentions_about), func.min(d.first_at), func.max(d.last_at),
+               func.min(d.first_about_at), func.max(d.last_about_at))
+        .where(d.day >= month, d.day < end).group_by(d.entity_id, d.shown, d.guessed)))
+    session.execute(PairMonth.__table__.insert().from_select(
+        ["month", "left_id", "right_id", "shown", "articles", "articles_about"],
+        select(literal(month), p.left_id, p.right_id, p.shown, func.sum(p.articles), func.sum(p.articles_about))
+        .where(p.day >= month, p.day < end).group_by(p.left_id, p.right_id, p.shown)))
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 _ENTITY_COLUMNS = ["day", "entity_id", "shown", "guessed", "articles", "articles_about", "mentions", "mentions_about",
@@ -122,8 +146,8 @@ def all_days(session: Session) -> list[date]:
 def rebuild(engine: Engine, batch_days: int = 31) -> int:
     """Recount every rollup from the raw tables (a month of days per transaction); returns the days."""
     with Session(engine) as s, s.begin():
-        s.execute(delete(EntityDay))
-        s.execute(delete(PairDay))
+        for table in (EntityDay, PairDay, EntityMonth, PairMonth):
+            s.execute(delete(table))
         days = all_days(s)
     for i in range(0, len(days), batch_days):
         with Session(engine) as s, s.begin():
@@ -154,11 +178,20 @@ def split(since: datetime | None, until: datetime | None) -> Split:
     return Split(first_day, end_day, tuple(edges))
 
 
-def in_days(column, s: Split) -> list:  # type: ignore[no-untyped-def,type-arg]
-    """Conditions choosing the whole days of a Split."""
-    cond = []
-    if s.first_day is not None:
-        cond.append(column >= s.first_day)
-    if s.end_day is not None:
-        cond.append(column < s.end_day)
-    return cond
+def in_days(column, first: date | None, end: date | None) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """Conditions choosing first <= column < end (None: unbounded)."""
+    return [*([column >= first] if first is not None else []), *([column < end] if end is not None else [])]
+
+
+def by_month(s: Split) -> tuple[tuple[date | None, date | None], list[tuple[date | None, date | None]]]:
+    """The whole days of a Split as (whole months [first, end)) and the day ranges around them."""
+    first = s.first_day if s.first_day is None or s.first_day.day == 1 else next_month(s.first_day.replace(day=1))
+    end = None if s.end_day is None else s.end_day.replace(day=1)
+    if first is not None and end is not None and end <= first:  # no whole month inside
+        return (first, first), [(s.first_day, s.end_day)]
+    days = []
+    if s.first_day is not None and first is not None and s.first_day < first:
+        days.append((s.first_day, first))
+    if end is not None and s.end_day is not None and end < s.end_day:
+        days.append((end, s.end_day))
+    return (first, end), days

@@ -1,4 +1,4 @@
-"""per-day rollups of entities and entity pairs, filled from the stored facts
+"""per-day and per-month rollups of entities and entity pairs, filled from the stored facts
 
 Revision ID: 0008
 Revises: 0007
@@ -45,6 +45,31 @@ def upgrade() -> None:
         sa.Column("articles", sa.Integer(), nullable=False),
         sa.Column("articles_about", sa.Integer(), nullable=False),
     )
+    for unit in ("month",):  # the same counts per calendar month
+        op.create_table(
+            f"entity_{unit}s",
+            sa.Column(unit, sa.Date(), primary_key=True),
+            sa.Column("entity_id", sa.Integer(), sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+            sa.Column("shown", sa.Boolean(), primary_key=True),
+            sa.Column("guessed", sa.Boolean(), primary_key=True),
+            sa.Column("articles", sa.Integer(), nullable=False),
+            sa.Column("articles_about", sa.Integer(), nullable=False),
+            sa.Column("mentions", sa.Integer(), nullable=False),
+            sa.Column("mentions_about", sa.Integer(), nullable=False),
+            sa.Column("first_at", sa.DateTime(), nullable=False),
+            sa.Column("last_at", sa.DateTime(), nullable=False),
+            sa.Column("first_about_at", sa.DateTime()),
+            sa.Column("last_about_at", sa.DateTime()),
+        )
+        op.create_table(
+            f"pair_{unit}s",
+            sa.Column(unit, sa.Date(), primary_key=True),
+            sa.Column("left_id", sa.Integer(), sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+            sa.Column("right_id", sa.Integer(), sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+            sa.Column("shown", sa.Boolean(), primary_key=True),
+            sa.Column("articles", sa.Integer(), nullable=False),
+            sa.Column("articles_about", sa.Integer(), nullable=False),
+        )
     from sqlalchemy.orm import Session
 
     from avtomon.pipeline.rollups import all_days, refresh_days
@@ -55,6 +80,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("pair_months")
+    op.drop_table("entity_months")
     op.drop_table("pair_days")
     op.drop_index("ix_entity_days_entity_day", table_name="entity_days")
     op.drop_table("entity_days")
