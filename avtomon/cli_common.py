@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from avtomon.errors import AvtomonError, ConfigError
+from avtomon.errors import AvtomonError, ConfigError, WorkerError
 
 EXIT_PARTIAL = 1
 EXIT_USAGE = 2
@@ -85,6 +85,8 @@ def explain(exc: BaseException, db: str, opened: bool = False) -> Failure | None
             return Failure(f"cannot write{where}: {reason}; fix the permissions or choose another path",
                            EXIT_USAGE)
         return None
+    if isinstance(exc, WorkerError):
+        return Failure(str(exc), EXIT_STORE)
     if isinstance(exc, AvtomonError):  # e.g. a store that fails its integrity check
         return Failure(str(exc), EXIT_USAGE)
     if not isinstance(exc, DBAPIError):

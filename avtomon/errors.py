@@ -11,3 +11,7 @@ class ConfigError(AvtomonError):
 
 class StoreError(AvtomonError):
     """The database cannot be opened or migrated."""
+
+
+class WorkerError(AvtomonError):
+    """An extraction worker process failed; what it stored before is kept."""

@@ -178,3 +178,24 @@ def test_trend_from_rollups_equals_trend_from_raw_rows(store: str) -> None:
                         raw = query._raw_counts(s, f, by)
                     assert rolled == raw and (raw or since), (tz, by, company, since)
     engine.dispose()
+
+
+def test_rollups_stay_exact_when_extract_processes_run_at_once(db_url: str, tmp_path: Path,
+                                                               httpserver: HTTPServer) -> None:
+    from datetime import datetime
+
+    from tests.conftest import write_feeds
+    from tests.store_fixture import rss
+    from tests.test_operations import avtomon
+
+    items = [dict(it, date=datetime(2026, 3, 1 + i % 3, 9, i)) for i, it in enumerate(news_items()[:36])]
+    httpserver.expect_request("/news").respond_with_data(rss(items), content_type="application/rss+xml")
+    feeds = write_feeds(tmp_path / "feeds.yaml", [{"name": "Новости", "url": httpserver.url_for("/news")}])
+    assert avtomon(db_url, feeds, "poll").returncode == 0
+    # three processes finishing articles of the same three days and one month, one batch each at a time
+    procs = [avtomon(db_url, None, "extract", "--batch", "2", *extra, wait=False)
+             for extra in ((), (), ("--workers", "2"))]
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    assert_exact(db_url)

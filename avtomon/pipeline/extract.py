@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from avtomon import settings
 from avtomon.db import chunks, conflict_insert
+from avtomon.errors import WorkerError
 from avtomon.extractors import extractor_version
 from avtomon.extractors.records import Analysis, EntityHit
 from avtomon.models import Article, Entity, Event, Feed, Mention
@@ -361,7 +362,9 @@ def _worker_main(url: str, batch: int, reextract: bool, results: Any) -> None:
     try:
         results.put(_worker(url, batch, reextract))
     except Exception as exc:
-        results.put(RuntimeError(f"extract worker failed: {type(exc).__name__}: {exc}"))
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:500]
+        results.put(WorkerError(f"an extract worker failed ({type(exc).__name__}: {reason}); what it stored "
+                                f"before is kept, run extract again"))
 
 
 def _collect(procs: list[Any], results: Any) -> Iterator[ExtractSummary]:
@@ -374,8 +377,8 @@ def _collect(procs: list[Any], results: Any) -> Iterator[ExtractSummary]:
             except queue.Empty:
                 dead = [p for p in procs if p.exitcode not in (None, 0)]
                 if dead:
-                    raise RuntimeError(f"extract worker {dead[0].name} died (exit status {dead[0].exitcode})"
-                                       ) from None
+                    raise WorkerError(f"extract worker {dead[0].name} died (exit status {dead[0].exitcode}); what "
+                                      f"it stored before is kept, run extract again") from None
         if isinstance(part, BaseException):
             raise part
         yield part

@@ -38,20 +38,24 @@ def _day_range(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _lock_days(session: Session, days: list[date]) -> None:
-    """PostgreSQL: one recount of a day at a time (two extract workers may finish articles of one day);
-    the second waits, then counts what the first committed. SQLite writers are serialised anyway."""
+def _lock(session: Session, kind: str, keys: list[date]) -> None:
+    """PostgreSQL: one recount of a day (or a month) at a time: two extract workers may finish articles of
+    one day; the second waits, then counts what the first committed. SQLite writers are serialised anyway.
+    Days are locked before months, each in order, so no two transactions wait on each other in a circle."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for day in days:  # sorted: no two transactions wait on each other in opposite orders
-        key = int.from_bytes(hashlib.sha256(f"avtomon:rollup:{day}".encode()).digest()[:8], "big", signed=True)
+    for value in keys:
+        key = int.from_bytes(hashlib.sha256(f"avtomon:rollup:{kind}:{value}".encode()).digest()[:8], "big",
+                             signed=True)
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def refresh_days(session: Session, days: Iterable[date]) -> None:
     """Recount the rollups of these days from the raw tables, in the caller's transaction."""
     ordered = sorted(set(days))
-    _lock_days(session, ordered)
+    months = sorted({d.replace(day=1) for d in ordered})
+    _lock(session, "day", ordered)
+    _lock(session, "month", months)
     for day in ordered:
         start, end = _day_range(day)
         session.execute(delete(EntityDay).where(EntityDay.day == day))
@@ -60,7 +64,7 @@ def refresh_days(session: Session, days: Iterable[date]) -> None:
         rows = _pair_rows(session, day, start, end)
         if rows:
             session.execute(PairDay.__table__.insert(), rows)
-    for month in sorted({d.replace(day=1) for d in ordered}):
+    for month in months:
         _refresh_month(session, month)
 
 
