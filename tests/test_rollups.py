@@ -199,3 +199,26 @@ def test_rollups_stay_exact_when_extract_processes_run_at_once(db_url: str, tmp_
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
     assert_exact(db_url)
+
+
+def test_top_pairs_rank_exactly_like_all_pairs(store: str) -> None:
+    from avtomon.pipeline.filters import Filters
+    from avtomon.pipeline.rankings import names, pair_totals, top_pairs
+
+    engine = open_store(store)
+    with Session(engine) as s:
+        days = sorted(s.scalars(select(Article.published_at)))
+        for since, until in ((None, None), (days[2], None), (days[1], days[-3])):
+            for left, right in PAIR_KINDS:
+                f = Filters(since=since, until=until)
+                every = pair_totals(s, left, right, f)
+                label = names(s, {i for pair in every for i in pair})
+
+                def ranked(totals: dict, want: int, label: dict = label) -> list:  # type: ignore[type-arg]
+                    return sorted(((n, label[p[0]][1], label[p[1]][1]) for p, n in totals.items()),
+                                  key=lambda r: (-r[0], r[1], r[2]))[:want]
+
+                for want in (1, 2, 3, 5, 50):
+                    best = top_pairs(s, left, right, f, want)
+                    assert ranked(best, want) == ranked(every, want), (since, until, left, right, want)
+    engine.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.pipeline.filters import Filters, article_conditions, counted, event_conditions, local, resolve, zone
-from avtomon.pipeline.rankings import entity_days, entity_totals, names, one_entity, pair_totals
+from avtomon.pipeline.rankings import entity_days, entity_totals, names, one_entity, top_pairs
 
 KINDS = {"companies": "company", "regions": "region", "categories": "category", "persons": "person",
          "organizations": "organization"}
@@ -234,7 +234,7 @@ def pairs(engine: Engine, f: Filters, kind: str = "company-region") -> Table:
     limit = f.limit or DEFAULT_LIMITS["pairs"]
     with Session(engine) as s:
         resolve(s, f)
-        totals = pair_totals(s, left_kind, right_kind, f)
+        totals = top_pairs(s, left_kind, right_kind, f, limit + 1)
         named = names(s, {i for pair in totals for i in pair})
 
     def label(eid: int) -> str:

@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, and_, exists, func, not_, or_, select, text
+from sqlalchemy import Engine, and_, exists, func, not_, or_, select, text, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,26 +65,29 @@ def _indexed(dialect: str):  # type: ignore[no-untyped-def]
 
 def text_condition(dialect: str, query: str, backlog_done: bool = False):  # type: ignore[no-untyped-def]
     """A condition on Article: every word of `query`, in any form, in its title or text. `backlog_done`:
-    every extracted article is indexed (store_state), so unextracted ones alone need the substring match."""
+    every extracted article is indexed (store_state), so unextracted ones alone need the substring match.
+
+    The condition is `id IN (index hits UNION unindexed matches)`: the database starts from the hits
+    and looks each one up, so a search costs its hits, not every article of the period.
+    """
     words = query_lemmas(query)
     if not words:
         return and_(True)
     if dialect == "postgresql":
-        hit = exists(select(text("1")).select_from(text("article_search s")).where(
-            text("s.article_id = articles.id AND s.lemmas @@ plainto_tsquery('simple', :q)")
-            .bindparams(q=" ".join(words))))
+        hits = select(text("article_id")).select_from(text("article_search")).where(
+            text("lemmas @@ plainto_tsquery('simple', :q)").bindparams(q=" ".join(words)))
     else:
         fts = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        hit = Article.id.in_(select(text("rowid")).select_from(text("article_search"))
-                             .where(text("article_search MATCH :q").bindparams(q=fts)))
+        hits = select(text("rowid")).select_from(text("article_search")).where(
+            text("article_search MATCH :q").bindparams(q=fts))
     # not indexed yet: a substring match on the words as typed (ё folded). Once the backlog of an older
-    # store is done, only articles waiting for extraction can lack an entry: the cheap condition says so.
+    # store is done, only articles waiting for extraction can lack an entry (few, and found by an index).
     raw = [w.lower().replace("ё", "е") for w in _WORD.findall(query)]
     waiting = Article.extract_status.in_(("pending", "working")) if backlog_done else not_(_indexed(dialect))
-    fallback = and_(waiting, *[
+    unindexed = select(Article.id).where(waiting, *[
         or_(func.replace(func.lower(Article.title), "ё", "е").like(f"%{w}%"),
             func.replace(func.lower(Article.text), "ё", "е").like(f"%{w}%")) for w in raw])
-    return or_(hit, fallback)
+    return Article.id.in_(union(hits, unindexed))
 
 
 BACKLOG_DONE = "search_backlog_done"  # store_state key: every extracted article is in the index
