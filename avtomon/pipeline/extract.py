@@ -27,7 +27,7 @@ from avtomon.errors import WorkerError
 from avtomon.extractors import extractor_version
 from avtomon.extractors.records import Analysis, EntityHit
 from avtomon.models import Article, Entity, Event, Feed, Mention
-from avtomon.pipeline.rollups import refresh_days
+from avtomon.pipeline.rollups import add_articles, had_facts, refresh_days
 from avtomon.pipeline.search import index_articles, index_backlog
 
 log = logging.getLogger(__name__)
@@ -200,12 +200,16 @@ def _store_batch(engine: Engine, worker: str, articles: Sequence[Article], resul
             Article.id.in_([a.id for a in articles]), Article.claimed_by == worker).with_for_update()))
         good = [(a, r) for a, r in zip(articles, results, strict=True) if a.id in held and isinstance(r, Analysis)]
         bad = [(a, r) for a, r in zip(articles, results, strict=True) if a.id in held and not isinstance(r, Analysis)]
+        # the rollups stay exact in the same transaction: first extractions add their counts, re-extractions
+        # recount the days of the articles whose old facts go
+        again = had_facts(session, [a.id for a, _ in good])
         if good:
             m, e = store_analyses(session, [a for a, _ in good], [r for _, r in good])  # type: ignore[misc]
             summary.mentions += m
             summary.events += e
         index_articles(session, [(a.id, a.title, a.text) for a, _ in good + bad])
-        refresh_days(session, {a.published_at.date() for a, _ in good})  # the rollups stay exact
+        add_articles(session, [a.id for a, _ in good if a.id not in again])
+        refresh_days(session, {a.published_at.date() for a, _ in good if a.id in again})
         for article, exc in bad:
             session.execute(update(Article).where(Article.id == article.id).values(
                 extract_status="failed", extract_error=f"{type(exc).__name__}: {exc}"[:2000], claimed_by=None,

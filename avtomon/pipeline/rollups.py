@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, case, delete, func, literal, select, text
+from sqlalchemy import Engine, and_, case, delete, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
@@ -95,38 +95,131 @@ _ENTITY_COLUMNS = ["day", "entity_id", "shown", "guessed", "articles", "articles
 
 
 def _entity_counts(day: date, start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+    return _entity_counts_where(and_(Article.published_at >= start, Article.published_at < end), literal(day))
+
+
+def _entity_counts_where(condition, day=None):  # type: ignore[no-untyped-def]
+    """Per (day, entity, shown, guessed) counts of the articles meeting `condition` (day: theirs, or given)."""
     about = Mention.passing.is_(False)
     shown = _shown()
     guessed = Article.published_guessed
-    return (select(literal(day), Mention.entity_id, shown, guessed, func.count(func.distinct(Mention.article_id)),
+    day = day if day is not None else func.date(Article.published_at)
+    return (select(day, Mention.entity_id, shown, guessed, func.count(func.distinct(Mention.article_id)),
                    func.count(func.distinct(case((about, Mention.article_id)))), func.count(),
                    func.sum(case((about, 1), else_=0)), func.min(Article.published_at), func.max(Article.published_at),
                    func.min(case((about, Article.published_at))), func.max(case((about, Article.published_at))))
             .join(Article, Article.id == Mention.article_id)
-            .where(Article.published_at >= start, Article.published_at < end)
-            .group_by(Mention.entity_id, shown, guessed))
+            .where(condition)
+            .group_by(day, Mention.entity_id, shown, guessed))
 
 
 def _pair_rows(session: Session, day: date, start: datetime, end: datetime) -> list[dict]:  # type: ignore[type-arg]
     """The pair rollups of one day, counted here from the day's mentions (read through the index on the
     publication time: a join of mentions with mentions lets the planner start from all of an entity's)."""
-    found: dict[tuple[int, bool], dict[str, dict[int, bool]]] = defaultdict(lambda: defaultdict(dict))
-    stmt = (select(Mention.article_id, _shown(), Entity.kind, Mention.entity_id, Mention.passing)
+    return _pair_rows_where(session, and_(Article.published_at >= start, Article.published_at < end))
+
+
+def _pair_rows_where(session: Session, condition) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    """Pair rollup rows (per day) of the articles meeting `condition`."""
+    found: dict[tuple[int, bool, date], dict[str, dict[int, bool]]] = defaultdict(lambda: defaultdict(dict))
+    stmt = (select(Mention.article_id, _shown(), Article.published_at, Entity.kind, Mention.entity_id,
+                   Mention.passing)
             .join(Article, Article.id == Mention.article_id).join(Entity, Entity.id == Mention.entity_id)
-            .where(Article.published_at >= start, Article.published_at < end))
-    for aid, shown, kind, eid, passing in session.execute(stmt):
-        about = found[(aid, bool(shown))][kind]
+            .where(condition))
+    for aid, shown, published, kind, eid, passing in session.execute(stmt):
+        about = found[(aid, bool(shown), published.date())][kind]
         about[eid] = about.get(eid, False) or not passing
-    counts: dict[tuple[int, int, bool], list[int]] = defaultdict(lambda: [0, 0])
-    for (_, shown), kinds in found.items():
+    counts: dict[tuple[int, int, bool, date], list[int]] = defaultdict(lambda: [0, 0])
+    for (_, shown, day), kinds in found.items():
         for left_kind, right_kind in PAIR_KINDS:
             for left, left_about in kinds.get(left_kind, {}).items():
                 for right, right_about in kinds.get(right_kind, {}).items():
-                    n = counts[(left, right, shown)]
+                    n = counts[(left, right, shown, day)]
                     n[0] += 1
                     n[1] += left_about and right_about
     return [{"day": day, "left_id": left, "right_id": right, "shown": shown, "articles": a, "articles_about": b}
-            for (left, right, shown), (a, b) in counts.items()]
+            for (left, right, shown, day), (a, b) in counts.items()]
+
+
+def had_facts(session: Session, article_ids: list[int]) -> set[int]:
+    """The articles that have mentions already (re-extraction): their old counts must come out again."""
+    from avtomon.db import chunks
+
+    found: set[int] = set()
+    for chunk in chunks(article_ids):
+        found |= set(session.scalars(select(Mention.article_id).where(Mention.article_id.in_(chunk)).distinct()))
+    return found
+
+
+def add_articles(session: Session, article_ids: list[int]) -> None:
+    """Add the counts of articles extracted for the first time to their days' and months' rollups, in the
+    caller's transaction: an article is counted once, on one day, so their counts simply add up (the
+    cost follows the batch, not the day it falls on). Re-extracted articles take `refresh_days`."""
+    from avtomon.db import chunks
+
+    if not article_ids:
+        return
+    entity_rows: list[dict] = []  # type: ignore[type-arg]
+    pair_rows: list[dict] = []  # type: ignore[type-arg]
+    for chunk in chunks(article_ids):
+        condition = Article.id.in_(chunk)
+        for row in session.execute(_entity_counts_where(condition)):
+            values = dict(zip(_ENTITY_COLUMNS, row, strict=True))
+            if isinstance(values["day"], str):  # SQLite's date() is text
+                values["day"] = date.fromisoformat(values["day"])
+            entity_rows.append(values)
+        pair_rows += _pair_rows_where(session, condition)
+    days = sorted({r["day"] for r in entity_rows} | {r["day"] for r in pair_rows})
+    months = sorted({d.replace(day=1) for d in days})
+    _lock(session, "day", days)
+    _lock(session, "month", months)
+    _add(session, EntityDay, entity_rows, ("day", "entity_id", "shown", "guessed"))
+    _add(session, PairDay, pair_rows, ("day", "left_id", "right_id", "shown"))
+    _add(session, EntityMonth, _by_month(entity_rows, ("entity_id", "shown", "guessed")),
+         ("month", "entity_id", "shown", "guessed"))
+    _add(session, PairMonth, _by_month(pair_rows, ("left_id", "right_id", "shown")),
+         ("month", "left_id", "right_id", "shown"))
+
+
+_SUMS = ("articles", "articles_about", "mentions", "mentions_about")
+_FIRST = ("first_at", "first_about_at")
+_LAST = ("last_at", "last_about_at")
+
+
+def _by_month(rows: list[dict], key: tuple[str, ...]) -> list[dict]:  # type: ignore[type-arg]
+    out: dict[tuple, dict] = {}  # type: ignore[type-arg]
+    for row in rows:
+        k = (row["day"].replace(day=1), *(row[c] for c in key))
+        merged = out.setdefault(k, {"month": k[0], **{c: row[c] for c in key}})
+        for column, value in row.items():
+            if column in _SUMS:
+                merged[column] = merged.get(column, 0) + value
+            elif column in _FIRST + _LAST:
+                pick = min if column in _FIRST else max
+                merged[column] = pick(v for v in (merged.get(column), value) if v is not None) if (
+                    merged.get(column) is not None or value is not None) else None
+    return list(out.values())
+
+
+def _add(session: Session, model: type, rows: list[dict], key: tuple[str, ...]) -> None:  # type: ignore[type-arg]
+    """INSERT … ON CONFLICT DO UPDATE adding counts and widening first/last times."""
+    if not rows:
+        return
+    from avtomon.db import conflict_insert
+
+    dialect = session.get_bind().dialect.name
+    stmt = conflict_insert(dialect)(model)
+    table = model.__table__  # type: ignore[attr-defined]
+    least, greatest = (func.least, func.greatest) if dialect == "postgresql" else (func.min, func.max)
+
+    def widen(column: str, pick):  # type: ignore[no-untyped-def]
+        old, new = table.c[column], stmt.excluded[column]
+        return case((old.is_(None), new), (new.is_(None), old), else_=pick(old, new))
+
+    updates = {c: table.c[c] + stmt.excluded[c] for c in _SUMS if c in table.c}
+    updates |= {c: widen(c, least) for c in _FIRST if c in table.c}
+    updates |= {c: widen(c, greatest) for c in _LAST if c in table.c}
+    session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=updates), rows)
 
 
 def days_of(session: Session, article_ids: list[int]) -> set[date]:
