@@ -44,7 +44,7 @@ def feed_status(engine: Engine, config: FeedsConfig) -> list[FeedStatus]:
     with Session(engine) as session:
         rows = {f.name: f for f in session.scalars(select(Feed))}
         counts = {feed: n for feed, n in session.execute(select(Article.feed, func.count()).group_by(Article.feed))}
-    from avtomon.pipeline.store import SKIP_REASONS, skip_reason
+    from avtomon.pipeline.schedule import SKIP_REASONS, skip_reason
 
     now = datetime.now(UTC).replace(tzinfo=None)
     out = []

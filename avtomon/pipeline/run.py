@@ -68,7 +68,7 @@ class PollSummary:
 
     def skip_line(self) -> str:
         """Why feeds were skipped, per reason: '2 waiting out a backoff after failures, 1 disabled …'."""
-        from avtomon.pipeline.store import SKIP_REASONS
+        from avtomon.pipeline.schedule import SKIP_REASONS
 
         counts = Counter(self.skipped.values())
         return ", ".join(f"{n} {SKIP_REASONS[reason]}" for reason, n in counts.most_common())

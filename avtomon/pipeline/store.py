@@ -15,6 +15,7 @@ from avtomon.pipeline.config import FeedConfig
 from avtomon.pipeline.dedup import dedup
 from avtomon.pipeline.fetch import FetchResult
 from avtomon.pipeline.parse import EntryRecord
+from avtomon.pipeline.schedule import SKIP_REASONS, skip_reason  # noqa: F401  (re-exported)
 
 
 def sync_feeds(session: Session, feeds: Sequence[FeedConfig]) -> dict[str, Feed]:
@@ -35,24 +36,6 @@ def sync_feeds(session: Session, feeds: Sequence[FeedConfig]) -> dict[str, Feed]
             row.tags = tags
     session.flush()
     return rows
-
-
-SKIP_REASONS = {"disabled": "disabled in feeds.yaml", "backoff": "waiting out a backoff after failures",
-                "interval": "polled less than its interval ago"}
-
-
-def skip_reason(row: Feed | None, cfg: FeedConfig, now: datetime) -> str | None:
-    """Why a feed is not polled now (a key of SKIP_REASONS), or None when it is due."""
-    if not cfg.enabled:
-        return "disabled"
-    if row is None:
-        return None
-    if row.next_poll_at and row.next_poll_at > now:
-        return "backoff"
-    # A small slack so a 15-minute interval polled by a 15-minute cron is not skipped by seconds.
-    if cfg.interval and row.last_polled_at and row.last_polled_at + timedelta(seconds=cfg.interval * 0.95) > now:
-        return "interval"
-    return None
 
 
 def backoff_seconds(failures: int, maximum: float = defaults.BACKOFF_MAX) -> float:
