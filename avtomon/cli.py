@@ -274,7 +274,8 @@ def db_upgrade(ctx: Context) -> None:
 @click.option("--force", is_flag=True, help="Also poll feeds waiting out a backoff or their interval.")
 @click.option("--feed", "only", multiple=True, help="Poll only this feed (repeatable).")
 @click.option("--batch", default=32, show_default=True, help="Articles per extraction batch.")
-@click.option("--workers", default=1, show_default=True, help="Extraction processes on this machine.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Extraction processes on this machine.")
 @pass_ctx
 def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int, workers: int) -> None:
     """Poll the feeds, then extract facts from new articles: what cron runs.
@@ -286,8 +287,6 @@ def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int, workers
     from avtomon.cli_extract import run_extract
     from avtomon.db import check_integrity
 
-    if workers < 1:
-        raise click.UsageError("--workers must be at least 1")
     with ingest_lock(ctx):
         check_integrity(ctx.engine(create=True), when_due=True)  # a damaged file is told before anything is written
         summary = run_poll(ctx, force, only)

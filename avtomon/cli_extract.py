@@ -38,7 +38,7 @@ def run_extract(ctx: Context, batch: int, reextract: bool, limit: int | None, wo
 @click.option("--batch", default=32, show_default=True, help="Articles per batch and per transaction.")
 @click.option("--reextract", is_flag=True, help="Also redo articles extracted by an older extractor version.")
 @click.option("--limit", type=int, default=None, help="Stop after this many articles.")
-@click.option("--workers", default=1, show_default=True,
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Processes on this machine; more machines can run extract on the same database too.")
 @pass_ctx
 def extract(ctx: Context, batch: int, reextract: bool, limit: int | None, workers: int) -> None:
@@ -52,8 +52,6 @@ def extract(ctx: Context, batch: int, reextract: bool, limit: int | None, worker
       avtomon extract --workers 2
       avtomon extract --reextract      # after upgrading avtomon's extractors
     """
-    if workers < 1:
-        raise click.UsageError("--workers must be at least 1")
     summary = run_extract(ctx, batch, reextract, limit, workers)
     click.echo(summary.line())
     if summary.failed:
@@ -149,9 +147,9 @@ def evaluate(gold: str, show_errors: bool, relevant_file: str | None, fmt: str |
     """
     from avtomon.extractors.evaluate import evaluate as run_eval
     from avtomon.extractors.evaluate import load_gold
-    from avtomon.output import print_table
+    from avtomon.output import print_table, resolve_format
 
-    fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
+    fmt = resolve_format(fmt)
     aside = fmt != "table"  # CSV and JSON on stdout stay parseable: the summary line goes to stderr
 
     if os.path.isdir(gold):

@@ -162,19 +162,21 @@ def check_integrity(engine: Engine, when_due: bool = False) -> None:
         return
     from datetime import UTC, datetime, timedelta
 
+    from sqlalchemy.orm import Session
+
+    from avtomon.models import StoreState
+
     now = datetime.now(UTC).replace(tzinfo=None)
     big = Path(engine.url.database).stat().st_size > ALWAYS_CHECK_BYTES
     if when_due and big:
-        with engine.connect() as conn:
-            last = conn.execute(text("SELECT value FROM store_state WHERE key = :k"), {"k": CHECKED_AT}).scalar()
-        if last and datetime.fromisoformat(last) > now - timedelta(days=1):
+        with Session(engine) as s:
+            last = s.get(StoreState, CHECKED_AT)
+        if last and datetime.fromisoformat(last.value) > now - timedelta(days=1):
             return
     _quick_check(engine)
     if big:
-        with engine.begin() as conn:
-            conn.execute(text("DELETE FROM store_state WHERE key = :k"), {"k": CHECKED_AT})
-            conn.execute(text("INSERT INTO store_state (key, value) VALUES (:k, :v)"),
-                         {"k": CHECKED_AT, "v": now.isoformat(sep=" ")})
+        with Session(engine) as s, s.begin():
+            s.merge(StoreState(key=CHECKED_AT, value=now.isoformat(sep=" ")))
 
 
 def _quick_check(engine: Engine) -> None:
@@ -200,9 +202,9 @@ MIGRATE_WAIT = 600.0  # seconds a command waits for another process's migration 
 
 def _upgrade_once(engine: Engine, shown: str) -> None:
     """Upgrade, one process at a time: a query started while ingest migrates waits, then finds it done."""
-    from avtomon.pipeline.lock import waiting_lock
+    from avtomon.pipeline.lock import store_lock
 
-    with waiting_lock(engine, "migrate", MIGRATE_WAIT):
+    with store_lock(engine, "migrate", wait=MIGRATE_WAIT):
         if not _is_current(engine):
             log.info("upgrading store schema at %s", shown)
             upgrade(engine)

@@ -50,7 +50,7 @@ def russian_value(header: str, value: object) -> object:
     """The Russian label of a key in a column that holds keys (categories, event types, regions, kinds)."""
     if not isinstance(value, str) or not value:
         return value
-    if header in ("categories",):
+    if header == "categories":
         return _names(value, category_names())
     if header in ("regions", "region"):
         return _names(value, region_names())

@@ -175,50 +175,11 @@ class Event(Base):
     region: Mapped[Entity | None] = relationship(foreign_keys=[region_id])
 
 
-class EntityDay(Base):
-    """Rollup: per UTC day, entity, shown (the article is not marked irrelevant) and guessed, the articles and
-    mentions, all of them and those `about` it (mentions not in passing). Kept exact by extraction and
-    prune in their own transactions (pipeline/rollups.py); rankings read these rows, not the mentions."""
+class EntityCounts:
+    """The columns entity_days and entity_months share: per entity, shown (the article is not marked
+    irrelevant) and guessed date, the articles and mentions, all of them and those `about` it (mentions
+    not in passing), and the first and last publication."""
 
-    __tablename__ = "entity_days"
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
-    shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    guessed: Mapped[bool] = mapped_column(Boolean, primary_key=True)  # the articles' dates were guessed
-    articles: Mapped[int] = mapped_column(Integer)
-    articles_about: Mapped[int] = mapped_column(Integer)
-    mentions: Mapped[int] = mapped_column(Integer)
-    mentions_about: Mapped[int] = mapped_column(Integer)
-    first_at: Mapped[datetime] = mapped_column(DateTime)
-    last_at: Mapped[datetime] = mapped_column(DateTime)
-    first_about_at: Mapped[datetime | None] = mapped_column(DateTime)
-    last_about_at: Mapped[datetime | None] = mapped_column(DateTime)
-
-    __table_args__ = (Index("ix_entity_days_entity_day", "entity_id", "day"),)
-
-
-class PairDay(Base):
-    """Rollup: per UTC day and pair of entities of two kinds (company-region, company-category,
-    region-category), the articles naming both, all of them and those about both."""
-
-    __tablename__ = "pair_days"
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    left_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
-    right_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
-    shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    articles: Mapped[int] = mapped_column(Integer)
-    articles_about: Mapped[int] = mapped_column(Integer)
-
-
-class EntityMonth(Base):
-    """Rollup of entity_days per calendar month (`month` is its first day): a year's ranking sums twelve
-    rows per entity instead of 365."""
-
-    __tablename__ = "entity_months"
-
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
     shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     guessed: Mapped[bool] = mapped_column(Boolean, primary_key=True)
@@ -232,14 +193,48 @@ class EntityMonth(Base):
     last_about_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class PairMonth(Base):
-    """Rollup of pair_days per calendar month."""
+class PairCounts:
+    """The columns pair_days and pair_months share: per pair of entities of two kinds (company-region,
+    company-category, region-category) and shown, the articles naming both, all and those about both."""
 
-    __tablename__ = "pair_months"
-
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
     left_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
     right_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
     shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     articles: Mapped[int] = mapped_column(Integer)
     articles_about: Mapped[int] = mapped_column(Integer)
+
+
+class EntityDay(EntityCounts, Base):
+    """Rollup per UTC day of publication. Kept exact by extraction and prune in their own transactions
+    (pipeline/rollups.py); rankings read these rows, not the mentions."""
+
+    __tablename__ = "entity_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+    __table_args__ = (Index("ix_entity_days_entity_day", "entity_id", "day"),)
+
+
+class PairDay(PairCounts, Base):
+    """Rollup of pairs per UTC day of publication."""
+
+    __tablename__ = "pair_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class EntityMonth(EntityCounts, Base):
+    """Rollup of entity_days per calendar month (`month` is its first day): a year's ranking sums twelve
+    rows per entity instead of 365."""
+
+    __tablename__ = "entity_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class PairMonth(PairCounts, Base):
+    """Rollup of pair_days per calendar month."""
+
+    __tablename__ = "pair_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -36,9 +36,7 @@ def _fit(headers: Sequence[str], cells: list[list[str]], fixed: set[int], total:
     """Column widths that fit `total` characters: fixed columns whole, text columns shared out in
     proportion to their caps (TEXT_WIDTHS), none under 6."""
     longest = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(headers)]
-    widths = [min(n, TEXT_WIDTHS.get(h, 32)) if i not in fixed else n for i, (h, n) in enumerate(zip(headers,
-                                                                                                      longest,
-                                                                                                      strict=True))]
+    widths = [n if i in fixed else min(n, TEXT_WIDTHS.get(headers[i], 32)) for i, n in enumerate(longest)]
     room = total - 3 * len(headers) - 1 - sum(widths[i] for i in fixed)  # borders and padding
     text = [i for i in range(len(headers)) if i not in fixed]
     want = sum(widths[i] for i in text)
@@ -60,6 +58,11 @@ def _cell(value: Any) -> str:
     return " ".join(str(plain_value(value)).split())  # one line per row: newlines in titles would break it
 
 
+def resolve_format(fmt: str | None) -> str:
+    """The format asked for, else a table on a terminal and CSV when piped."""
+    return fmt or ("table" if sys.stdout.isatty() else "csv")
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None,
                 fmt: str | None = None, wide: bool = False) -> None:
     """Print rows as a rich table on a terminal, else as CSV (or the format asked for).
@@ -67,7 +70,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: st
     On a terminal long text is cut with «…» so the table fits (`wide`: whole cells, wrapped), numbers
     are right-aligned and dates never break; CSV and JSON always carry the full values.
     """
-    fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
+    fmt = resolve_format(fmt)
     if fmt == "table":
         from rich.console import Console
         from rich.table import Table

@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from avtomon.cli_query import EVENT_TYPES
 from bench.common import ROOT, avtomon_cmd, machine, run_child, table
 
 PG_ADMIN = os.environ.get("AVTOMON_BENCH_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
@@ -35,8 +36,6 @@ REGIONS = ["RU-MOW", "RU-SPE", "RU-TA", "RU-SAM", "RU-NIZ", "RU-KGD", "RU-YAR", 
            "RU-CHE", "RU-ULY", "RU-VLA", "RU-TUL", "RU-BA", "RU-PER", "RU-ROS", "RU-KDA", "RU-NVS", "RU-PRI"]
 CATEGORIES = ["passenger_cars", "trucks", "buses", "lcv", "special_machinery", "electric_vehicles", "batteries",
               "engines", "tires", "seats", "trailers", "components"]
-EVENTS = ["launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal",
-          "output", "recall"]
 
 
 def generate(url: str, n: int, seed: int = 7) -> None:
@@ -78,7 +77,7 @@ def generate(url: str, n: int, seed: int = 7) -> None:
                 ments.append(dict(id=mid, article_id=aid, entity_id=ent["id"], start_char=0, end_char=5,
                                   text=ent["name"], passing=ent["kind"] == "category" and rng.random() < 0.3))
             eid += 1
-            evs.append(dict(id=eid, article_id=aid, type=rng.choice(EVENTS), company_id=cos[0]["id"],
+            evs.append(dict(id=eid, article_id=aid, type=rng.choice(EVENT_TYPES), company_id=cos[0]["id"],
                             region_id=regions[0]["id"], categories=cats[0]["key"], sentence=words[:80],
                             start_char=0, end_char=80))
             search.append({"id": aid, "lemmas": f"{cos[0]['name'].lower()} {words}"})

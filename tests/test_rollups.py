@@ -203,7 +203,7 @@ def test_rollups_stay_exact_when_extract_processes_run_at_once(db_url: str, tmp_
 
 def test_top_pairs_rank_exactly_like_all_pairs(store: str) -> None:
     from avtomon.pipeline.filters import Filters
-    from avtomon.pipeline.rankings import names, pair_totals, top_pairs
+    from avtomon.pipeline.rankings import names, pair_totals
 
     engine = open_store(store)
     with Session(engine) as s:
@@ -219,6 +219,6 @@ def test_top_pairs_rank_exactly_like_all_pairs(store: str) -> None:
                                   key=lambda r: (-r[0], r[1], r[2]))[:want]
 
                 for want in (1, 2, 3, 5, 50):
-                    best = top_pairs(s, left, right, f, want)
+                    best = pair_totals(s, left, right, f, want=want)
                     assert ranked(best, want) == ranked(every, want), (since, until, left, right, want)
     engine.dispose()

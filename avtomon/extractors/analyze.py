@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from avtomon.extractors.categories import find_categories
-from avtomon.extractors.companies import find_organizations
+from avtomon.extractors.companies import find_organizations, org_matches
 from avtomon.extractors.events import find_events
 from avtomon.extractors.nlp import NLP, Parsed, get_nlp
 from avtomon.extractors.persons import find_persons
@@ -32,8 +32,8 @@ def analyze_parsed(nlp: NLP, res: Resources, parsed: Parsed, title_end: int = 0,
     categories, passing, cat_trace = find_categories(parsed, res, claimed, companies, title_end)
     persons = find_persons(nlp, parsed, claimed)
     events, event_trace = find_events(parsed, res, companies, regions, categories, title_end, organizations)
-    named = len({m.payload.key for m in res.orgs.find(parsed.tokens) if m.payload.entity == "company"})
-    score, relevant = relevance(parsed, companies, categories, events, tags, passing=len(passing), named=named)
+    gazetteer = len({m.payload.key for m in org_matches(parsed, res) if m.payload.entity == "company"})
+    score, relevant = relevance(parsed, companies, categories, events, tags, passing=len(passing), named=gazetteer)
     if not relevant:
         # a text outside the auto industry has no categories and no events (data/ANNOTATION.md), and a
         # name outside the gazetteer in it is not taken for an auto company

@@ -199,11 +199,20 @@ def _foreign_place(parsed: Parsed, entry: OrgEntry, mm: Mention) -> tuple[int, i
     return None
 
 
+def org_matches(parsed: Parsed, res: Resources) -> list[Match]:
+    """The gazetteer's organisation names in the text, found once per text and gazetteer (companies and
+    relevance ask; a parsed text may be met again with a user's companies.yaml in force)."""
+    key = ("orgs", id(res))
+    if key not in parsed.memo:
+        parsed.memo[key] = res.orgs.find(parsed.tokens)
+    return parsed.memo[key]
+
+
 def _from_gazetteers(nlp: NLP, parsed: Parsed, res: Resources, found: Found, quoted: list[QuotedName],
                      regions: list[Match], unknown: Unknown) -> None:
     hits, surnames = [], set()
     ner_orgs = [(s.start, s.end) for s in parsed.ner if s.type == "ORG"]
-    for m in res.orgs.find(parsed.tokens):
+    for m in org_matches(parsed, res):
         start, end = _unquoted(parsed, m)
         mm = Mention(start, end, parsed.text[start:end])
         if _inside_longer_quote(quoted, mm) or _inside_longer_org(parsed, m, ner_orgs):

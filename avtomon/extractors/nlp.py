@@ -62,7 +62,7 @@ class Parsed:
     sentences: list[Sentence]
     tokens: list[Token]
     ner: list[NerSpan]
-    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # per-text results stages share
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # per-text results stages share
 
     @cached_property
     def starts(self) -> list[int]:

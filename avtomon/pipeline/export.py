@@ -13,7 +13,7 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,14 @@ from sqlalchemy.orm import Session, aliased
 from avtomon.errors import AvtomonError
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.output import plain_value as _plain
-from avtomon.pipeline.filters import Filters, article_conditions, event_conditions, resolve, zone
+from avtomon.pipeline.filters import Filters, article_conditions, event_conditions, resolve, zoned
 from avtomon.pipeline.query import EVENT_ORDER, entities_of, top_entities
 
 CHUNK = 1000
 XLSX_CELL_MAX = 32_000  # Excel refuses cells over 32 767 characters
 HYPERLINK_MAX = 250  # Excel's HYPERLINK takes at most 255 characters
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+ENTITY_HEADERS = ["name", "key", "articles", "mentions", "first_seen", "last_seen"]  # as query.top_entities
 TABLES = ("articles", "mentions", "companies", "regions", "categories", "events")
 WIDTHS = {"date": 18, "published": 18, "source": 22, "title": 60, "url": 45, "text": 80, "sentence": 80,
           "snippet": 60, "companies": 32, "regions": 24, "categories": 30, "name": 32, "key": 18, "company": 30,
@@ -69,7 +70,7 @@ def _article_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
             events = _event_types(s, [r[0] for r in chunk])
             for aid, published, guessed, feed, title, url, relevance, source, text in chunk:
                 ent = entities.get(aid, {})
-                yield [aid, _zoned(published, f.tz), bool(guessed), feed, title, url, relevance,
+                yield [aid, zoned(published, f.tz), bool(guessed), feed, title, url, relevance,
                        ", ".join(ent.get("company", [])),
                        ", ".join(ent.get("region", [])), ", ".join(ent.get("category", [])),
                        ", ".join(events.get(aid, [])), source, text]
@@ -92,12 +93,7 @@ def _mention_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
                 .order_by(Article.published_at.desc(), Article.url, Mention.start_char, Mention.end_char, Entity.kind,
                           Entity.key))
         for row in s.execute(stmt.execution_options(yield_per=CHUNK)):
-            yield [row[0], _zoned(row[1], f.tz), *row[2:]]
-
-
-def _zoned(value: datetime | None, tz: str) -> datetime | None:
-    """A stored UTC time as an aware time in the chosen zone (CSV and JSON show its offset)."""
-    return value.replace(tzinfo=UTC).astimezone(zone(tz)) if value else None
+            yield [row[0], zoned(row[1], f.tz), *row[2:]]
 
 
 def _event_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
@@ -109,7 +105,7 @@ def _event_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
                 .outerjoin(company, company.id == Event.company_id).outerjoin(region, region.id == Event.region_id)
                 .where(and_(True, *event_conditions(f))).order_by(*EVENT_ORDER, company.name))
         for row in s.execute(stmt.execution_options(yield_per=CHUNK)):
-            yield [row[0], _zoned(row[1], f.tz), *row[2:]]
+            yield [row[0], zoned(row[1], f.tz), *row[2:]]
 
 
 def _entity_rows(engine: Engine, kind: str, f: Filters) -> Iterator[list[Any]]:
@@ -125,12 +121,8 @@ def sheets(engine: Engine, f: Filters) -> dict[str, Sheet]:
                           _article_rows(engine, f)),
         "mentions": Sheet("Mentions", ["article_id", "published", "source", "title", "kind", "key", "name",
                                        "mention", "start", "end", "passing"], _mention_rows(engine, f)),
-        "companies": Sheet("Companies", ["name", "key", "articles", "mentions", "first_seen", "last_seen"],
-                           _entity_rows(engine, "company", f)),
-        "regions": Sheet("Regions", ["name", "key", "articles", "mentions", "first_seen", "last_seen"],
-                         _entity_rows(engine, "region", f)),
-        "categories": Sheet("Categories", ["name", "key", "articles", "mentions", "first_seen", "last_seen"],
-                            _entity_rows(engine, "category", f)),
+        **{key: Sheet(key.capitalize(), ENTITY_HEADERS, _entity_rows(engine, kind, f))
+           for key, kind in (("companies", "company"), ("regions", "region"), ("categories", "category"))},
         "events": Sheet("Events", ["article_id", "published", "source", "company", "type", "region", "categories",
                                    "title", "sentence", "url"], _event_rows(engine, f)),
     }
@@ -194,7 +186,6 @@ def write_xlsx(path: Path, all_sheets: dict[str, Sheet], russian: bool = False, 
             ws.freeze_panes(1, 0)
             for i, h in enumerate(sheet.headers):
                 ws.set_column(i, i, WIDTHS.get(h, 12))
-            for i, h in enumerate(sheet.headers):
                 label = HEADERS_RU.get(h, h) if russian else h
                 ws.write_string(0, i, f"{label} ({tz})" if h in ("published", "date") else label, fmt.header)
             n = 0

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from avtomon.errors import AvtomonError
 from avtomon.extractors.nlp import fold
 from avtomon.models import Article, Entity, Event, Feed, Mention
-from avtomon.pipeline.search import text_condition
+from avtomon.pipeline.search import backlog_done, text_condition
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.I)
 _CODE = re.compile(r"^RU-[A-Z]{2,3}$", re.I)
@@ -65,11 +65,15 @@ def zone(name: str) -> ZoneInfo:
                           f"Asia/Novosibirsk or UTC)") from None
 
 
+def zoned(value: datetime | None, tz: str) -> datetime | None:
+    """A stored (naive UTC) time as an aware time in `tz` (CSV and JSON show its offset)."""
+    return value.replace(tzinfo=UTC).astimezone(zone(tz)) if value else None
+
+
 def local(value: datetime | None, tz: str) -> datetime | None:
     """A stored UTC time as a naive wall-clock time in `tz` (what a spreadsheet or a table shows)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC).astimezone(zone(tz)).replace(tzinfo=None)
+    shown = zoned(value, tz)
+    return shown.replace(tzinfo=None) if shown else None
 
 
 def parse_when(value: str, now: datetime | None = None, end: bool = False, tz: str = "UTC") -> datetime:
@@ -95,22 +99,23 @@ def parse_when(value: str, now: datetime | None = None, end: bool = False, tz: s
     return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
-def _entity_ids(session: Session, kind: str, value: str) -> list[int]:
-    """Entity ids for a key or a name: exact, then case-insensitive, then via the gazetteers (any case
-    form, Russian or Latin, a brand as its owner: «Лады» → АвтоВАЗ)."""
+def _entity_ids(session: Session, kind: str, value: str) -> tuple[list[int], bool]:
+    """(entity ids, known) for a key or a name: exact, then case-insensitive, then via the gazetteers (any
+    case form, Russian or Latin, a brand as its owner: «Лады» → АвтоВАЗ). `known`: the store or the
+    gazetteers know the name, even when it has no articles yet."""
     rows = session.scalars(select(Entity.id).where(Entity.kind == kind, or_(Entity.key == value,
                                                                            Entity.name == value))).all()
     if rows:
-        return list(rows)
+        return list(rows), True
     low = fold(value)
     rows = session.scalars(select(Entity.id).where(Entity.kind == kind, or_(
         func.lower(Entity.key) == low, func.lower(Entity.name) == low))).all()
     if rows:
-        return list(rows)
+        return list(rows), True
     key = gazetteer_key(kind, value)
-    if key:
-        return list(session.scalars(select(Entity.id).where(Entity.kind == kind, Entity.key == key)))
-    return []
+    if key is None:
+        return [], False
+    return list(session.scalars(select(Entity.id).where(Entity.kind == kind, Entity.key == key))), True
 
 
 def gazetteer_key(kind: str, value: str) -> str | None:
@@ -164,8 +169,9 @@ def _choices(session: Session, kind: str) -> list[str]:
         names += [*res.category_names.values(), *res.category_names]
     unique: dict[str, str] = {}
     for name in names:
-        if name:
-            unique.setdefault(fold(name.replace("«", "").replace("»", "")), name.replace("«", "").replace("»", ""))
+        bare = (name or "").replace("«", "").replace("»", "")
+        if bare:
+            unique.setdefault(fold(bare), bare)
     return list(unique.values())
 
 
@@ -186,14 +192,12 @@ def resolve(session: Session, f: Filters) -> Filters:
     """
     f.dialect = session.get_bind().dialect.name
     if f.text:
-        from avtomon.pipeline.search import backlog_done
-
         f.search_complete = backlog_done(session)
     for name in ("company", "region", "category"):
         ids: list[int] = []
         for value in getattr(f, name):
-            found = _entity_ids(session, name, value)
-            if not found and not gazetteer_key(name, value):
+            found, known = _entity_ids(session, name, value)
+            if not known:
                 hint = "an ISO code such as RU-TA or a name" if name == "region" else "a key or a name"
                 raise FilterError(f"--{name} {value!r}: no {name} by that name (use {hint})"
                                   f"{did_you_mean(value, _choices(session, name))}")

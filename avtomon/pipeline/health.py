@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from avtomon.models import Article, Feed
 from avtomon.pipeline.config import FeedsConfig
+from avtomon.pipeline.schedule import SKIP_REASONS, skip_reason
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class FeedStatus:
     failures: int
     next_poll_at: datetime | None
     articles: int
-    state: str  # due, never polled, or why the next run skips it (store.SKIP_REASONS)
+    state: str  # due, never polled, or why the next run skips it (schedule.SKIP_REASONS)
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,6 @@ def feed_status(engine: Engine, config: FeedsConfig) -> list[FeedStatus]:
     with Session(engine) as session:
         rows = {f.name: f for f in session.scalars(select(Feed))}
         counts = {feed: n for feed, n in session.execute(select(Article.feed, func.count()).group_by(Article.feed))}
-    from avtomon.pipeline.schedule import SKIP_REASONS, skip_reason
-
     now = datetime.now(UTC).replace(tzinfo=None)
     out = []
     for cfg in config.feeds:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,8 +25,8 @@ class LockBusy(AvtomonError):
     """Another avtomon run holds the store's lock."""
 
 
-def _advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for pg_try_advisory_lock."""
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory locks."""
     return int.from_bytes(hashlib.sha256(f"avtomon:{name}".encode()).digest()[:8], "big", signed=True)
 
 
@@ -42,34 +43,21 @@ def _unlock(conn: Connection, name: str) -> None:
     """Release the advisory lock; when the connection is already gone, so is the lock, and the error
     that took it must not be hidden behind this one."""
     try:
-        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _advisory_key(name)})
+        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(name)})
     except DBAPIError:
         log.debug("releasing the lock failed (the connection is gone, and the lock with it)", exc_info=True)
 
 
 @contextmanager
-def waiting_lock(engine: Engine, name: str, wait: float) -> Iterator[None]:
-    """Hold the store's `name` lock for the block, waiting up to `wait` seconds for it."""
-    import time
-
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            with store_lock(engine, name):
-                yield
-            return
-        except LockBusy:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-@contextmanager
-def store_lock(engine: Engine, name: str = "ingest") -> Iterator[None]:
-    """Hold the store's `name` lock for the block, or raise LockBusy at once."""
+def store_lock(engine: Engine, name: str = "ingest", wait: float = 0.0) -> Iterator[None]:
+    """Hold the store's `name` lock for the block; raise LockBusy when it is still held after `wait`
+    seconds (at once by default)."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _advisory_key(name)}).scalar()
+            deadline = time.monotonic() + wait
+            while not (got := conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                           {"k": advisory_key(name)}).scalar()) and time.monotonic() < deadline:
+                time.sleep(0.2)
             if not got:
                 raise LockBusy(f"another avtomon {name} is running on this database (PostgreSQL advisory lock "
                                f"held); this run stops without doing anything")
@@ -84,7 +72,7 @@ def store_lock(engine: Engine, name: str = "ingest") -> Iterator[None]:
         return
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(path), timeout=0)
+    lock = FileLock(str(path), timeout=wait)
     try:
         lock.acquire()
     except Timeout:

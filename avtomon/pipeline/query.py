@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, aliased
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.pipeline.filters import Filters, article_conditions, counted, event_conditions, local, resolve, zone
-from avtomon.pipeline.rankings import entity_days, entity_totals, names, one_entity, top_pairs
+from avtomon.pipeline.rankings import entity_days, entity_totals, names, one_entity, pair_totals
+from avtomon.pipeline.rollups import next_month
 
 KINDS = {"companies": "company", "regions": "region", "categories": "category", "persons": "person",
          "organizations": "organization"}
@@ -223,7 +224,7 @@ def _local_start(day: date, tz: ZoneInfo) -> datetime:
 
 def _next(d: date, by: str) -> date:
     if by == "month":
-        return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return next_month(d)
     return d + timedelta(days=7 if by == "week" else 1)
 
 
@@ -234,7 +235,7 @@ def pairs(engine: Engine, f: Filters, kind: str = "company-region") -> Table:
     limit = f.limit or DEFAULT_LIMITS["pairs"]
     with Session(engine) as s:
         resolve(s, f)
-        totals = top_pairs(s, left_kind, right_kind, f, limit + 1)
+        totals = pair_totals(s, left_kind, right_kind, f, want=limit + 1)
         named = names(s, {i for pair in totals for i in pair})
 
     def label(eid: int) -> str:

@@ -9,12 +9,14 @@ ranking is counted from the raw rows of those articles.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from avtomon.db import chunks
 from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
 from avtomon.pipeline.filters import Filters, article_conditions, counted
 from avtomon.pipeline.rollups import by_month, in_days, split
@@ -36,6 +38,20 @@ class Totals:
         self.last = max(filter(None, (self.last, last)), default=None)
 
 
+def _shown_only(table, f: Filters) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """Rollup rows of articles shown by default, unless --all."""
+    return [] if f.include_irrelevant else [table.shown.is_(True)]
+
+
+def _spans(parts, month_table, day_table) -> Iterator[tuple]:  # type: ignore[no-untyped-def,type-arg]
+    """(table, its date column, first, end) for the whole months, then the other whole days, of a range."""
+    months, days = by_month(parts)
+    for table, column, spans in ((month_table, month_table.month, [months]), (day_table, day_table.day, days)):
+        for first, end in spans:
+            if first is None or first != end:
+                yield table, column, first, end
+
+
 def uses_rollups(f: Filters) -> bool:
     """Only dates (and --all, --passing) filter: the rollups hold the answer."""
     return not (f.company or f.region or f.category or f.event or f.source or f.text)
@@ -54,9 +70,8 @@ def entity_days(s: Session, entity: int, f: Filters) -> dict[date, int]:
     """UTC day → the entity's articles with a real date (shown ones unless --all; about it unless --passing)."""
     d = EntityDay
     n = d.articles if f.passing else d.articles_about
-    stmt = (select(d.day, func.sum(n)).where(d.entity_id == entity, d.guessed.is_(False),
-                                             *([] if f.include_irrelevant else [d.shown.is_(True)]))
-            .group_by(d.day))
+    stmt = select(d.day, func.sum(n)).where(d.entity_id == entity, d.guessed.is_(False), *_shown_only(d, f)).group_by(
+        d.day)
     return {day: count for day, count in s.execute(stmt) if count}
 
 
@@ -76,21 +91,15 @@ def entity_totals(s: Session, kind: str, f: Filters) -> dict[int, Totals]:
 
 def _entity_rollups(s: Session, kind: str, f: Filters, parts, totals: dict[int, Totals]) -> None:  # type: ignore[no-untyped-def]
     """The whole months of the range from entity_months, the other whole days from entity_days."""
-    months, days = by_month(parts)
-    for table, column, ranges in ((EntityMonth, EntityMonth.month, [months]), (EntityDay, EntityDay.day, days)):
+    for table, column, first, end in _spans(parts, EntityMonth, EntityDay):
         cols = ((table.articles, table.mentions, table.first_at, table.last_at) if f.passing
                 else (table.articles_about, table.mentions_about, table.first_about_at, table.last_about_at))
-        for first, end in ranges:
-            if first is not None and first == end:
-                continue
-            stmt = (select(table.entity_id, func.sum(cols[0]), func.sum(cols[1]), func.min(cols[2]),
-                           func.max(cols[3]))
-                    .join(Entity, Entity.id == table.entity_id)
-                    .where(Entity.kind == kind, *in_days(column, first, end),
-                           *([] if f.include_irrelevant else [table.shown.is_(True)]))
-                    .group_by(table.entity_id))
-            for eid, articles, mentions, first_at, last_at in s.execute(stmt):
-                totals.setdefault(eid, Totals()).add(articles, mentions, first_at, last_at)
+        stmt = (select(table.entity_id, func.sum(cols[0]), func.sum(cols[1]), func.min(cols[2]), func.max(cols[3]))
+                .join(Entity, Entity.id == table.entity_id)
+                .where(Entity.kind == kind, *in_days(column, first, end), *_shown_only(table, f))
+                .group_by(table.entity_id))
+        for eid, articles, mentions, first_at, last_at in s.execute(stmt):
+            totals.setdefault(eid, Totals()).add(articles, mentions, first_at, last_at)
 
 
 # `entity_id + 0` keeps SQLite from reading all of a kind's mentions through the entity index and then
@@ -105,44 +114,26 @@ def _entity_raw(s: Session, kind: str, f: Filters, totals: dict[int, Totals]) ->
         totals.setdefault(eid, Totals()).add(articles, mentions, first, last)
 
 
-def pair_totals(s: Session, left_kind: str, right_kind: str, f: Filters) -> dict[tuple[int, int], int]:
-    """(left id, right id) → articles naming both, for the filters."""
-    totals: dict[tuple[int, int], int] = {}
-    if uses_rollups(f):
-        parts = split(f.since, f.until)
-        months, days = by_month(parts)
-        for table, column, spans in ((PairMonth, PairMonth.month, [months]), (PairDay, PairDay.day, days)):
-            for first, end in spans:
-                if first is not None and first == end:
-                    continue
-                _pair_rollups(s, table, column, first, end, left_kind, right_kind, f, totals)
-        ranges = parts.edges
-    else:
-        ranges = ((f.since, f.until),)
-    for since, until in ranges:
-        _pair_raw(s, left_kind, right_kind, replace(f, since=since, until=until), totals)
-    return {k: v for k, v in totals.items() if v}
-
-
-def top_pairs(s: Session, left_kind: str, right_kind: str, f: Filters, want: int) -> dict[tuple[int, int], int]:
-    """The pairs that can be among the first `want` of the ranking, with their exact totals.
+def pair_totals(s: Session, left_kind: str, right_kind: str, f: Filters, want: int | None = None
+                ) -> dict[tuple[int, int], int]:
+    """(left id, right id) → articles naming both, for the filters; with `want`, only the pairs that can be
+    among the first `want` of the ranking (their totals exact).
 
     With date-only filters SQL sums the rollups and returns the pairs best first; reading stops once no
     pair further down, even with the most the raw edge days add to one pair, can reach the `want`-th
     total. So a year's ranking moves a few hundred rows to Python, not every pair of the year.
     """
+    totals: dict[tuple[int, int], int] = {}
     if not uses_rollups(f):
-        return pair_totals(s, left_kind, right_kind, f)
+        _pair_raw(s, left_kind, right_kind, f, totals)
+        return totals
     parts = split(f.since, f.until)
     edges: dict[tuple[int, int], int] = {}
     for since, until in parts.edges:
         _pair_raw(s, left_kind, right_kind, replace(f, since=since, until=until), edges)
     most = max(edges.values(), default=0)
-    months, days = by_month(parts)
     sums = [_pair_sum(table, column, first, end, left_kind, right_kind, f)
-            for table, column, spans in ((PairMonth, PairMonth.month, [months]), (PairDay, PairDay.day, days))
-            for first, end in spans if first is None or first != end]
-    totals: dict[tuple[int, int], int] = {}
+            for table, column, first, end in _spans(parts, PairMonth, PairDay)]
     finished = True
     if sums:
         both = union_all(*sums).subquery()
@@ -150,19 +141,18 @@ def top_pairs(s: Session, left_kind: str, right_kind: str, f: Filters, want: int
                 .group_by(both.c.left_id, both.c.right_id).order_by(func.sum(both.c.n).desc()))
         best: list[int] = []  # the `want` best totals so far, ascending
         for left, right, n in s.execute(stmt):
-            if len(best) >= want and n + most < best[0]:
+            if want is not None and len(best) >= want and n + most < best[0]:
                 finished = False
                 break
             total = n + edges.get((left, right), 0)
             totals[(left, right)] = total
-            if len(best) < want:
+            if want is not None:
                 bisect.insort(best, total)
-            elif total > best[0]:
-                bisect.insort(best, total)
-                best.pop(0)
-    for pair, n in edges.items():  # pairs named on the edge days only
-        if pair not in totals and finished:
-            totals[pair] = n
+                if len(best) > want:
+                    best.pop(0)
+    if finished:  # pairs named on the edge days only
+        for pair, n in edges.items():
+            totals.setdefault(pair, n)
     return {k: v for k, v in totals.items() if v}
 
 
@@ -171,21 +161,7 @@ def _pair_sum(table, column, first, end, left_kind, right_kind, f):  # type: ign
     n = table.articles if f.passing else table.articles_about
     return (select(table.left_id.label("left_id"), table.right_id.label("right_id"), n.label("n"))
             .join(el, el.id == table.left_id).join(er, er.id == table.right_id)
-            .where(el.kind == left_kind, er.kind == right_kind, *in_days(column, first, end),
-                   *([] if f.include_irrelevant else [table.shown.is_(True)])))
-
-
-def _pair_rollups(s: Session, table, column, first: date | None, end: date | None, left_kind: str,  # type: ignore[no-untyped-def]
-                  right_kind: str, f: Filters, totals: dict[tuple[int, int], int]) -> None:
-    el, er = aliased(Entity), aliased(Entity)
-    n = table.articles if f.passing else table.articles_about
-    stmt = (select(table.left_id, table.right_id, func.sum(n))
-            .join(el, el.id == table.left_id).join(er, er.id == table.right_id)
-            .where(el.kind == left_kind, er.kind == right_kind, *in_days(column, first, end),
-                   *([] if f.include_irrelevant else [table.shown.is_(True)]))
-            .group_by(table.left_id, table.right_id))
-    for left, right, articles in s.execute(stmt):
-        totals[(left, right)] = totals.get((left, right), 0) + (articles or 0)
+            .where(el.kind == left_kind, er.kind == right_kind, *in_days(column, first, end), *_shown_only(table, f)))
 
 
 def _pair_raw(s: Session, left_kind: str, right_kind: str, f: Filters, totals: dict[tuple[int, int], int]) -> None:
@@ -203,8 +179,6 @@ def _pair_raw(s: Session, left_kind: str, right_kind: str, f: Filters, totals: d
 
 def names(s: Session, ids: set[int]) -> dict[int, tuple[str, str, str]]:
     """Entity id → (kind, name, key)."""
-    from avtomon.db import chunks
-
     out = {}
     for chunk in chunks(sorted(ids)):
         for eid, kind, name, key in s.execute(select(Entity.id, Entity.kind, Entity.name, Entity.key)

@@ -13,7 +13,6 @@ its edges (a span such as 30d, a day boundary in Moscow time) from the raw table
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +21,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine, and_, case, delete, func, literal, select, text
 from sqlalchemy.orm import Session
 
+from avtomon.db import chunks
 from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
+from avtomon.pipeline.lock import advisory_key
 
 # the pairs `query pairs` offers, by entity kind
 PAIR_KINDS = (("company", "region"), ("company", "category"), ("region", "category"))
@@ -33,11 +34,6 @@ def _shown():  # type: ignore[no-untyped-def]
     return case((Article.relevant.is_(False), False), else_=True)
 
 
-def _day_range(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time())
-    return start, start + timedelta(days=1)
-
-
 def _lock(session: Session, kind: str, keys: list[date]) -> None:
     """PostgreSQL: one recount of a day (or a month) at a time: two extract workers may finish articles of
     one day; the second waits, then counts what the first committed. SQLite writers are serialised anyway.
@@ -45,9 +41,7 @@ def _lock(session: Session, kind: str, keys: list[date]) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     for value in keys:
-        key = int.from_bytes(hashlib.sha256(f"avtomon:rollup:{kind}:{value}".encode()).digest()[:8], "big",
-                             signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(f"rollup:{kind}:{value}")})
 
 
 def refresh_days(session: Session, days: Iterable[date]) -> None:
@@ -57,11 +51,15 @@ def refresh_days(session: Session, days: Iterable[date]) -> None:
     _lock(session, "day", ordered)
     _lock(session, "month", months)
     for day in ordered:
-        start, end = _day_range(day)
+        start = datetime.combine(day, time())
+        on_day = and_(Article.published_at >= start, Article.published_at < start + timedelta(days=1))
         session.execute(delete(EntityDay).where(EntityDay.day == day))
         session.execute(delete(PairDay).where(PairDay.day == day))
-        session.execute(EntityDay.__table__.insert().from_select(_ENTITY_COLUMNS, _entity_counts(day, start, end)))
-        rows = _pair_rows(session, day, start, end)
+        session.execute(EntityDay.__table__.insert().from_select(_ENTITY_COLUMNS,
+                                                                 _entity_counts(on_day, literal(day))))
+        # pairs are counted in Python from the day's mentions, read through the index on the publication
+        # time: a join of mentions with mentions lets the planner start from all of an entity's
+        rows = _pair_rows(session, on_day)
         if rows:
             session.execute(PairDay.__table__.insert(), rows)
     for month in months:
@@ -94,11 +92,7 @@ _ENTITY_COLUMNS = ["day", "entity_id", "shown", "guessed", "articles", "articles
                    "first_at", "last_at", "first_about_at", "last_about_at"]
 
 
-def _entity_counts(day: date, start: datetime, end: datetime):  # type: ignore[no-untyped-def]
-    return _entity_counts_where(and_(Article.published_at >= start, Article.published_at < end), literal(day))
-
-
-def _entity_counts_where(condition, day=None):  # type: ignore[no-untyped-def]
+def _entity_counts(condition, day=None):  # type: ignore[no-untyped-def]
     """Per (day, entity, shown, guessed) counts of the articles meeting `condition` (day: theirs, or given)."""
     about = Mention.passing.is_(False)
     shown = _shown()
@@ -113,13 +107,7 @@ def _entity_counts_where(condition, day=None):  # type: ignore[no-untyped-def]
             .group_by(day, Mention.entity_id, shown, guessed))
 
 
-def _pair_rows(session: Session, day: date, start: datetime, end: datetime) -> list[dict]:  # type: ignore[type-arg]
-    """The pair rollups of one day, counted here from the day's mentions (read through the index on the
-    publication time: a join of mentions with mentions lets the planner start from all of an entity's)."""
-    return _pair_rows_where(session, and_(Article.published_at >= start, Article.published_at < end))
-
-
-def _pair_rows_where(session: Session, condition) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+def _pair_rows(session: Session, condition) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
     """Pair rollup rows (per day) of the articles meeting `condition`."""
     found: dict[tuple[int, bool, date], dict[str, dict[int, bool]]] = defaultdict(lambda: defaultdict(dict))
     stmt = (select(Mention.article_id, _shown(), Article.published_at, Entity.kind, Mention.entity_id,
@@ -143,8 +131,6 @@ def _pair_rows_where(session: Session, condition) -> list[dict]:  # type: ignore
 
 def had_facts(session: Session, article_ids: list[int]) -> set[int]:
     """The articles that have mentions already (re-extraction): their old counts must come out again."""
-    from avtomon.db import chunks
-
     found: set[int] = set()
     for chunk in chunks(article_ids):
         found |= set(session.scalars(select(Mention.article_id).where(Mention.article_id.in_(chunk)).distinct()))
@@ -155,20 +141,18 @@ def add_articles(session: Session, article_ids: list[int]) -> None:
     """Add the counts of articles extracted for the first time to their days' and months' rollups, in the
     caller's transaction: an article is counted once, on one day, so their counts simply add up (the
     cost follows the batch, not the day it falls on). Re-extracted articles take `refresh_days`."""
-    from avtomon.db import chunks
-
     if not article_ids:
         return
     entity_rows: list[dict] = []  # type: ignore[type-arg]
     pair_rows: list[dict] = []  # type: ignore[type-arg]
     for chunk in chunks(article_ids):
         condition = Article.id.in_(chunk)
-        for row in session.execute(_entity_counts_where(condition)):
+        for row in session.execute(_entity_counts(condition)):
             values = dict(zip(_ENTITY_COLUMNS, row, strict=True))
             if isinstance(values["day"], str):  # SQLite's date() is text
                 values["day"] = date.fromisoformat(values["day"])
             entity_rows.append(values)
-        pair_rows += _pair_rows_where(session, condition)
+        pair_rows += _pair_rows(session, condition)
     days = sorted({r["day"] for r in entity_rows} | {r["day"] for r in pair_rows})
     months = sorted({d.replace(day=1) for d in days})
     _lock(session, "day", days)
@@ -186,18 +170,27 @@ _FIRST = ("first_at", "first_about_at")
 _LAST = ("last_at", "last_about_at")
 
 
+def _widest(pick, old: datetime | None, new: datetime | None) -> datetime | None:
+    """min or max of two times, either of which may be missing."""
+    return new if old is None else old if new is None else pick(old, new)
+
+
 def _by_month(rows: list[dict], key: tuple[str, ...]) -> list[dict]:  # type: ignore[type-arg]
+    """Day rows added up per month (counts summed, first and last times widened)."""
     out: dict[tuple, dict] = {}  # type: ignore[type-arg]
     for row in rows:
-        k = (row["day"].replace(day=1), *(row[c] for c in key))
-        merged = out.setdefault(k, {"month": k[0], **{c: row[c] for c in key}})
-        for column, value in row.items():
-            if column in _SUMS:
-                merged[column] = merged.get(column, 0) + value
-            elif column in _FIRST + _LAST:
-                pick = min if column in _FIRST else max
-                merged[column] = pick(v for v in (merged.get(column), value) if v is not None) if (
-                    merged.get(column) is not None or value is not None) else None
+        month = row["day"].replace(day=1)
+        k = (month, *(row[c] for c in key))
+        merged = out.get(k)
+        if merged is None:
+            out[k] = {"month": month, **{c: v for c, v in row.items() if c != "day"}}
+            continue
+        for column in row.keys() & _SUMS:
+            merged[column] += row[column]
+        for column in row.keys() & set(_FIRST):
+            merged[column] = _widest(min, merged[column], row[column])
+        for column in row.keys() & set(_LAST):
+            merged[column] = _widest(max, merged[column], row[column])
     return list(out.values())
 
 
@@ -220,16 +213,6 @@ def _add(session: Session, model: type, rows: list[dict], key: tuple[str, ...]) 
     updates |= {c: widen(c, least) for c in _FIRST if c in table.c}
     updates |= {c: widen(c, greatest) for c in _LAST if c in table.c}
     session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=updates), rows)
-
-
-def days_of(session: Session, article_ids: list[int]) -> set[date]:
-    """The UTC days of publication of these articles."""
-    from avtomon.db import chunks
-
-    days: set[date] = set()
-    for chunk in chunks(article_ids):
-        days |= {d.date() for d in session.scalars(select(Article.published_at).where(Article.id.in_(chunk)))}
-    return days
 
 
 def all_days(session: Session) -> list[date]:

@@ -19,7 +19,8 @@ from avtomon.pipeline.config import FeedConfig, FeedsConfig
 from avtomon.pipeline.fetch import FetchLimits, FetchRequest, FetchResult, fetch_many, make_client
 from avtomon.pipeline.fulltext import PageSummary, fetch_pending_pages, wants_page
 from avtomon.pipeline.parse import EntryRecord, ParsedFeed, parse_feed
-from avtomon.pipeline.store import prune_horizon, record_result, skip_reason, store_entries, sync_feeds
+from avtomon.pipeline.schedule import SKIP_REASONS, skip_reason
+from avtomon.pipeline.store import prune_horizon, record_result, store_entries, sync_feeds
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ _DNS = ("name or service not known", "temporary failure in name resolution", "no
 
 @dataclass
 class PollSummary:
-    """The whole poll: per-feed outcomes plus feeds skipped, by name, with the reason (store.SKIP_REASONS)."""
+    """The whole poll: per-feed outcomes plus feeds skipped, by name, with the reason (schedule.SKIP_REASONS)."""
 
     outcomes: list[FeedOutcome] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
@@ -68,8 +69,6 @@ class PollSummary:
 
     def skip_line(self) -> str:
         """Why feeds were skipped, per reason: '2 waiting out a backoff after failures, 1 disabled …'."""
-        from avtomon.pipeline.schedule import SKIP_REASONS
-
         counts = Counter(self.skipped.values())
         return ", ".join(f"{n} {SKIP_REASONS[reason]}" for reason, n in counts.most_common())
 

@@ -15,7 +15,6 @@ from avtomon.pipeline.config import FeedConfig
 from avtomon.pipeline.dedup import dedup
 from avtomon.pipeline.fetch import FetchResult
 from avtomon.pipeline.parse import EntryRecord
-from avtomon.pipeline.schedule import SKIP_REASONS, skip_reason  # noqa: F401  (re-exported)
 
 
 def sync_feeds(session: Session, feeds: Sequence[FeedConfig]) -> dict[str, Feed]:

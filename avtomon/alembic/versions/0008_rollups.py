@@ -19,57 +19,41 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
+def _entity(unit: str) -> None:
+    """entity_days or entity_months: counts per (day or month, entity, shown, guessed)."""
     op.create_table(
-        "entity_days",
-        sa.Column("day", sa.Date(), primary_key=True),
+        f"entity_{unit}s",
+        sa.Column(unit, sa.Date(), primary_key=True),
         sa.Column("entity_id", sa.Integer(), sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("shown", sa.Boolean(), primary_key=True),
         sa.Column("guessed", sa.Boolean(), primary_key=True),
-        sa.Column("articles", sa.Integer(), nullable=False),
-        sa.Column("articles_about", sa.Integer(), nullable=False),
-        sa.Column("mentions", sa.Integer(), nullable=False),
-        sa.Column("mentions_about", sa.Integer(), nullable=False),
+        *[sa.Column(name, sa.Integer(), nullable=False)
+          for name in ("articles", "articles_about", "mentions", "mentions_about")],
         sa.Column("first_at", sa.DateTime(), nullable=False),
         sa.Column("last_at", sa.DateTime(), nullable=False),
         sa.Column("first_about_at", sa.DateTime()),
         sa.Column("last_about_at", sa.DateTime()),
     )
-    op.create_index("ix_entity_days_entity_day", "entity_days", ["entity_id", "day"])
+
+
+def _pair(unit: str) -> None:
+    """pair_days or pair_months: counts per (day or month, left entity, right entity, shown)."""
     op.create_table(
-        "pair_days",
-        sa.Column("day", sa.Date(), primary_key=True),
+        f"pair_{unit}s",
+        sa.Column(unit, sa.Date(), primary_key=True),
         sa.Column("left_id", sa.Integer(), sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("right_id", sa.Integer(), sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("shown", sa.Boolean(), primary_key=True),
         sa.Column("articles", sa.Integer(), nullable=False),
         sa.Column("articles_about", sa.Integer(), nullable=False),
     )
-    for unit in ("month",):  # the same counts per calendar month
-        op.create_table(
-            f"entity_{unit}s",
-            sa.Column(unit, sa.Date(), primary_key=True),
-            sa.Column("entity_id", sa.Integer(), sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
-            sa.Column("shown", sa.Boolean(), primary_key=True),
-            sa.Column("guessed", sa.Boolean(), primary_key=True),
-            sa.Column("articles", sa.Integer(), nullable=False),
-            sa.Column("articles_about", sa.Integer(), nullable=False),
-            sa.Column("mentions", sa.Integer(), nullable=False),
-            sa.Column("mentions_about", sa.Integer(), nullable=False),
-            sa.Column("first_at", sa.DateTime(), nullable=False),
-            sa.Column("last_at", sa.DateTime(), nullable=False),
-            sa.Column("first_about_at", sa.DateTime()),
-            sa.Column("last_about_at", sa.DateTime()),
-        )
-        op.create_table(
-            f"pair_{unit}s",
-            sa.Column(unit, sa.Date(), primary_key=True),
-            sa.Column("left_id", sa.Integer(), sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
-            sa.Column("right_id", sa.Integer(), sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
-            sa.Column("shown", sa.Boolean(), primary_key=True),
-            sa.Column("articles", sa.Integer(), nullable=False),
-            sa.Column("articles_about", sa.Integer(), nullable=False),
-        )
+
+
+def upgrade() -> None:
+    for unit in ("day", "month"):
+        _entity(unit)
+        _pair(unit)
+    op.create_index("ix_entity_days_entity_day", "entity_days", ["entity_id", "day"])
     from sqlalchemy.orm import Session
 
     from avtomon.pipeline.rollups import all_days, refresh_days
