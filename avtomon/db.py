@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -22,7 +23,7 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "alembic"
 # The newest migration. Checked against the alembic_version table with one query, so the common case
 # (an up-to-date store) never imports Alembic; a test keeps it equal to the scripts' head.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -34,6 +35,20 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+    _sqlite_functions(dbapi_conn)
+
+
+def _sqlite_readonly_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # a read-only connection may not switch the journal mode; query_only also refuses writes through
+    # any statement, in case a bug tried one
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=1")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+    _sqlite_functions(dbapi_conn)
+
+
+def _sqlite_functions(dbapi_conn) -> None:  # type: ignore[no-untyped-def]
     # SQLite's lower() folds ASCII only; queries compare Russian text case-insensitively.
     dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
@@ -242,3 +257,37 @@ def open_store(url: str, migrate: bool = True, create: bool = True) -> Engine:
         raise StoreError(f"cannot open the store {shown}: {reason} ({HINTS[kind]})") from None
     return engine
 
+
+
+READ_TIMEOUT_MS = 30_000  # a read-only PostgreSQL statement running longer is cancelled (a page, not a job)
+
+
+def open_readonly(url: str) -> Engine:
+    """Open an existing store for reading only (the web view): a SQLite file through a read-only URI
+    (mode=ro, query_only), PostgreSQL with every transaction read-only and a statement timeout.
+
+    Raises:
+        StoreError: no such store, it cannot be reached, or its schema is not the newest (the view never
+            migrates: `avtomon db upgrade` does).
+    """
+    engine = make_engine(url)
+    shown = engine.url.render_as_string(hide_password=True)
+    if engine.dialect.name == "sqlite":
+        name = engine.url.database
+        if not name or name == ":memory:" or not Path(name).expanduser().is_file():
+            raise StoreError(f"{name}: no such store (check --db / AVTOMON_DB; `avtomon ingest` creates one)")
+        path = quote(str(Path(name).expanduser().resolve()))
+        engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_readonly_pragmas)
+    else:
+        options = f"-c default_transaction_read_only=on -c statement_timeout={READ_TIMEOUT_MS}"
+        engine = create_engine(engine.url, pool_pre_ping=True, connect_args={"options": options})
+    try:
+        current = _is_current(engine)
+    except DBAPIError as exc:
+        kind, reason = problem_of(exc)
+        raise StoreError(f"cannot open the store {shown}: {reason} ({HINTS[kind]})") from None
+    if not current:
+        raise StoreError(f"{shown}: not an avtomon store of the current version (run `avtomon db upgrade` "
+                         f"once; the web view only reads)")
+    return engine

@@ -24,6 +24,9 @@ HEADERS_RU = {
     "articles": "статей", "mentions": "упоминаний", "first_seen": "впервые", "last_seen": "последний раз",
     "company": "компания", "type": "событие", "region": "регион", "sentence": "предложение", "snippet": "фрагмент",
 }
+# company kinds other than a maker of a product category (those are named by the category)
+COMPANY_KINDS_RU = {"carmaker": "автопроизводитель", "dealer": "дилер", "leasing": "лизинговая компания",
+                    "investor": "инвестор", "brand": "марка"}
 SHEETS_RU = {"Articles": "Статьи", "Mentions": "Упоминания", "Companies": "Компании", "Regions": "Регионы",
              "Categories": "Категории", "Events": "События"}
 
@@ -59,3 +62,15 @@ def russian_value(header: str, value: object) -> object:
     if header == "kind":
         return KINDS_RU.get(value, value)
     return value
+
+
+def company_kind(kind: str | None) -> str:
+    """A company kind from the gazetteer in Russian: «дилер», or «производитель: шины» for a maker."""
+    if not kind:
+        return ""
+    if kind in COMPANY_KINDS_RU:
+        return COMPANY_KINDS_RU[kind]
+    from avtomon.extractors.resources import KIND_CATEGORY
+
+    category = KIND_CATEGORY.get(kind)
+    return f"производитель: {category_names().get(category, category).lower()}" if category else kind

@@ -164,7 +164,8 @@ class Event(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(20), index=True)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id", ondelete="SET NULL"), index=True)
-    region_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id", ondelete="SET NULL"))
+    # indexed (ix_events_region_id): a region's events
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id", ondelete="SET NULL"), index=True)
     categories: Mapped[str] = mapped_column(Text, default="")  # comma-separated category keys
     sentence: Mapped[str] = mapped_column(Text)
     start_char: Mapped[int] = mapped_column(Integer)
@@ -222,6 +223,10 @@ class PairDay(PairCounts, Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
 
+    # one entity's pairs over a range (an entity page): the key starts with the day
+    __table_args__ = (Index("ix_pair_days_left_day", "left_id", "day"),
+                      Index("ix_pair_days_right_day", "right_id", "day"))
+
 
 class EntityMonth(EntityCounts, Base):
     """Rollup of entity_days per calendar month (`month` is its first day): a year's ranking sums twelve
@@ -231,6 +236,8 @@ class EntityMonth(EntityCounts, Base):
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
 
+    __table_args__ = (Index("ix_entity_months_entity_month", "entity_id", "month"),)  # one entity's months
+
 
 class PairMonth(PairCounts, Base):
     """Rollup of pair_days per calendar month."""
@@ -238,3 +245,6 @@ class PairMonth(PairCounts, Base):
     __tablename__ = "pair_months"
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+    __table_args__ = (Index("ix_pair_months_left_month", "left_id", "month"),
+                      Index("ix_pair_months_right_month", "right_id", "month"))

@@ -134,7 +134,7 @@ def test_rankings_from_rollups_equal_rankings_from_raw_rows(store: str) -> None:
     from datetime import datetime
 
     from avtomon.pipeline.filters import Filters
-    from avtomon.pipeline.rankings import _entity_raw, _pair_raw, entity_totals, pair_totals
+    from avtomon.pipeline.rankings import _entity_raw, entity_totals, pair_raw, pair_totals
 
     engine = open_store(store)
     with Session(engine) as s:
@@ -155,7 +155,7 @@ def test_rankings_from_rollups_equal_rankings_from_raw_rows(store: str) -> None:
                                        if v.articles}, (since, until, passing, kind)
                     for left, right in PAIR_KINDS:
                         raw_pairs: dict = {}
-                        _pair_raw(s, left, right, f, raw_pairs)
+                        pair_raw(s, left, right, f, raw_pairs)
                         assert pair_totals(s, left, right, f) == raw_pairs
     engine.dispose()
 

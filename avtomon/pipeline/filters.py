@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +53,10 @@ class Filters:
     dialect: str = "sqlite"  # of the store the filters run on (the text search differs), set by resolve()
     tz: str = DEFAULT_TZ  # dates shown and day boundaries of --since/--until; the store keeps UTC
     search_complete: bool = False  # every extracted article is in the search index (set by resolve())
+    # SQLite: start from the named entities' mentions (True) or from the period's articles (False); set by
+    # resolve() to whichever is fewer rows. PostgreSQL's planner makes that choice itself.
+    entity_first: bool = True
+    ids: tuple[int, ...] | None = None  # only these articles (a sample the caller chose, e.g. the newest N)
 
     def __post_init__(self) -> None:
         for name in ("company", "region", "category", "event", "source"):
@@ -56,6 +64,7 @@ class Filters:
             setattr(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
 
 
+@cache  # looked up for every row a trend or a chart puts in its period
 def zone(name: str) -> ZoneInfo:
     """A time zone by its IANA name (Europe/Moscow, Asia/Yekaterinburg, UTC)."""
     try:
@@ -74,6 +83,33 @@ def local(value: datetime | None, tz: str) -> datetime | None:
     """A stored UTC time as a naive wall-clock time in `tz` (what a spreadsheet or a table shows)."""
     shown = zoned(value, tz)
     return shown.replace(tzinfo=None) if shown else None
+
+
+def period_start(d: date, by: str) -> date:
+    """The day itself, the Monday of its week or the first of its month."""
+    if by == "week":
+        return d - timedelta(days=d.weekday())
+    return d.replace(day=1) if by == "month" else d
+
+
+def count_periods(times: Iterable[datetime], by: str, tz: str) -> Counter[date]:
+    """How many of the stored UTC times fall on each day, week or month of zone `tz`.
+
+    Local midnights are converted to UTC once per day of the span and each time is placed by bisection:
+    exact in any zone (DST, half-hour offsets), without a zone conversion per row.
+    """
+    ordered = sorted(times)
+    counts: Counter[date] = Counter()
+    if not ordered:
+        return counts
+    z = zone(tz)
+    first = ordered[0].replace(tzinfo=UTC).astimezone(z).date()
+    last = ordered[-1].replace(tzinfo=UTC).astimezone(z).date()
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    starts = [datetime.combine(d, time(), z).astimezone(UTC).replace(tzinfo=None) for d in days]
+    for value in ordered:
+        counts[period_start(days[bisect.bisect_right(starts, value) - 1], by)] += 1
+    return counts
 
 
 def parse_when(value: str, now: datetime | None = None, end: bool = False, tz: str = "UTC") -> datetime:
@@ -204,6 +240,8 @@ def resolve(session: Session, f: Filters) -> Filters:
             ids += found
         if getattr(f, name):
             f.resolved[name] = ids
+    if f.dialect == "sqlite" and (f.since or f.until) and any(f.resolved.values()):
+        f.entity_first = _fewer_by_entity(session, f)
     if f.source:
         known = sorted(set(session.scalars(select(Feed.name))) | set(session.scalars(select(Article.feed).distinct())))
         lowered = {k.lower() for k in known}
@@ -212,6 +250,20 @@ def resolve(session: Session, f: Filters) -> Filters:
                 raise FilterError(f"--source {value!r}: no feed by that name{did_you_mean(value, known)} "
                                   f"(`avtomon feeds` lists them)")
     return f
+
+
+def _fewer_by_entity(session: Session, f: Filters) -> bool:
+    """Are the named entities' articles (all time, from the monthly rollups) fewer than the period's? The
+    period is counted only up to that number, so the check costs no more than the cheaper plan."""
+    from avtomon.models import EntityMonth
+
+    sizes = [session.scalar(select(func.coalesce(func.sum(EntityMonth.articles), 0))
+                            .where(EntityMonth.entity_id.in_(ids))) or 0 for ids in f.resolved.values() if ids]
+    smallest = min(sizes)
+    dates = [*([Article.published_at >= f.since] if f.since else []),
+             *([Article.published_at < f.until] if f.until else [])]
+    period = select(Article.id).where(*dates).limit(smallest + 1).subquery()
+    return (session.scalar(select(func.count()).select_from(period)) or 0) > smallest
 
 
 def counted(passing: bool, mention: type[Mention] | Any = Mention) -> Any:
@@ -230,20 +282,32 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
         cond.append(Article.published_at < f.until)
     if f.source:
         cond.append(func.lower(Article.feed).in_([s.lower() for s in f.source]))
+    if f.ids is not None:
+        cond.append(Article.id.in_(f.ids))
     if f.text:
         cond.append(text_condition(f.dialect, f.text, f.search_complete))
-    # aliases: the outer query may itself select from mentions or events, and must not correlate with them
+    # Starting from the named entities' mentions (`id IN (their articles)`) costs their articles; starting
+    # from the period's articles (a correlated EXISTS probe each) costs the period's. SQLite always takes
+    # the first form entity-first and the second date-first, so the form is chosen by entity_first; on
+    # PostgreSQL both are semi-joins its planner orders itself. Aliases: the outer query may itself
+    # select from mentions or events.
     for name in ("company", "region", "category"):
         ids = f.resolved.get(name)
         if ids is not None:  # empty: a known name without articles yet selects none
             m = aliased(Mention)
             # an article about the category, not one naming it in passing
-            cond.append(exists(select(m.id).where(m.article_id == Article.id, m.entity_id.in_(ids),
-                                                  counted(f.passing, m))))
+            cond.append(_has(f, m.article_id, m.entity_id.in_(ids), counted(f.passing, m)))
     if f.event:
         e = aliased(Event)
-        cond.append(exists(select(e.id).where(e.article_id == Article.id, e.type.in_(f.event))))
+        cond.append(_has(f, e.article_id, e.type.in_(f.event)))
     return cond
+
+
+def _has(f: Filters, article_id, *where):  # type: ignore[no-untyped-def]
+    """The article has a row (a mention, an event) meeting `where`, in the form entity_first asks for."""
+    if f.entity_first and f.ids is None:  # a given sample of ids: probing each of them is cheaper
+        return Article.id.in_(select(article_id).where(*where))
+    return exists(select(article_id).where(article_id == Article.id, *where))
 
 
 def event_conditions(f: Filters) -> list:  # type: ignore[type-arg]

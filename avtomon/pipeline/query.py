@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, Event, Mention
-from avtomon.pipeline.filters import Filters, article_conditions, counted, event_conditions, local, resolve, zone
+from avtomon.pipeline.filters import (
+    Filters,
+    article_conditions,
+    count_periods,
+    counted,
+    event_conditions,
+    local,
+    resolve,
+    zone,
+)
 from avtomon.pipeline.rankings import entity_days, entity_totals, names, one_entity, pair_totals
 from avtomon.pipeline.rollups import next_month
 
@@ -83,16 +93,17 @@ def events(engine: Engine, f: Filters) -> Table:
     return Table(["date", "source", "company", "type", "region", "categories", "title", "sentence", "url"], rows, cut)
 
 
-def articles(engine: Engine, f: Filters) -> Table:
+def articles(engine: Engine, f: Filters, offset: int = 0) -> Table:
     """Articles with their id, date (and whether it was guessed: the feed gave none), relevance, the
-    companies, regions and categories found in them and a snippet; newest first, ties by URL."""
+    companies, regions and categories found in them and a snippet; newest first, ties by URL; `offset`
+    rows skipped (a page of results)."""
     limit = f.limit or DEFAULT_LIMITS["articles"]
     with Session(engine) as s:
         resolve(s, f)
         stmt = (select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
                        Article.url, Article.relevance, Article.text)
                 .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.url)
-                .limit(limit + 1))
+                .offset(offset).limit(limit + 1))
         found, cut = _limited(list(s.execute(stmt)), limit)
         entities = entities_of(s, [r[0] for r in found], f.passing)
     rows = []
@@ -173,13 +184,10 @@ def _counts(s: Session, f: Filters, by: str) -> Counter[date]:
     return _raw_counts(s, f, by)
 
 
-def _raw_counts(s: Session, f: Filters, by: str, within: tuple[datetime, datetime] | None = None) -> Counter[date]:
-    """Articles per period counted from their rows (only those published `within` a range, when given)."""
-    if within is not None:  # the range replaces --since/--until, so the index reads only it
-        start, end = within
-        f = replace(f, since=max(start, f.since or start), until=min(end, f.until or end))
+def _raw_counts(s: Session, f: Filters, by: str) -> Counter[date]:
+    """Articles per period counted from their rows."""
     cond = [Article.published_guessed.is_(False), *article_conditions(f)]
-    return Counter(_period(_d(d, f.tz), by) for d in s.scalars(select(Article.published_at).where(*cond)))  # type: ignore[arg-type]
+    return count_periods(s.scalars(select(Article.published_at).where(*cond)), by, f.tz)
 
 
 def _counts_from_rollups(s: Session, f: Filters, by: str, entity: int) -> Counter[date]:
@@ -187,34 +195,58 @@ def _counts_from_rollups(s: Session, f: Filters, by: str, entity: int) -> Counte
 
     A UTC day inside one period counts whole. A day cut by a period's start in --tz (midnight in Moscow
     is 21:00 UTC) is split exactly: its shorter part is counted from the raw rows, the rest is the day's
-    rollup minus that. Partial days at --since and --until are counted from the raw rows.
+    rollup minus that. Partial days at --since and --until are counted from the raw rows. All those
+    parts of days are read in one query.
     """
-    days = entity_days(s, entity, f)
     zone_ = zone(f.tz)
     counts: Counter[date] = Counter()
-    for day, total in days.items():
+    windows: list[tuple[datetime, datetime]] = []
+    splits: list[tuple[int, date, date, int, bool]] = []  # window, first, last period, day total, early part
+    for day, total in entity_days(s, entity, f).items():
         d0 = datetime.combine(day, datetime.min.time())
         d1 = d0 + timedelta(days=1)
         start, end = max(d0, f.since or d0), min(d1, f.until or d1)
         if start >= end:
             continue
-        if (start, end) != (d0, d1):  # a day cut by --since or --until
-            counts.update(_raw_counts(s, f, by, (start, end)))
+        if (start, end) != (d0, d1):  # a day cut by --since or --until: its raw rows counted per period
+            windows.append((start, end))
             continue
         first, last = _period(_d(d0, f.tz), by), _period(_d(d1 - timedelta(microseconds=1), f.tz), by)  # type: ignore[arg-type]
         if first == last:
             counts[first] += total
             continue
         cut = _local_start(last, zone_)
-        if cut - d0 <= d1 - cut:
-            early = sum(_raw_counts(s, f, by, (d0, cut)).values())
-            counts[first] += early
-            counts[last] += total - early
-        else:
-            late = sum(_raw_counts(s, f, by, (cut, d1)).values())
-            counts[last] += late
-            counts[first] += total - late
+        early = cut - d0 <= d1 - cut
+        splits.append((len(windows), first, last, total, early))
+        windows.append((d0, cut) if early else (cut, d1))
+    rows = _window_rows(s, f, windows)
+    split_at = {i for i, *_ in splits}
+    counts.update(count_periods((d for i, found in rows.items() if i not in split_at for d in found), by, f.tz))
+    for i, first, last, total, early in splits:
+        part = len(rows.get(i, ()))
+        counts[first if early else last] += part
+        counts[last if early else first] += total - part
     return +counts  # no zero entries: the trend's range comes from the periods that have articles
+
+
+def _window_rows(s: Session, f: Filters, windows: list[tuple[datetime, datetime]]) -> dict[int, list[datetime]]:
+    """Window index → the publication times of the articles the filters choose within it (windows do not
+    overlap); one query per 200 windows, each window read through the index on the publication time."""
+    out: dict[int, list[datetime]] = defaultdict(list)
+    if not windows:
+        return out
+    order = sorted(range(len(windows)), key=lambda i: windows[i][0])
+    starts = [windows[i][0] for i in order]
+    base = replace(f, since=None, until=None, entity_first=False)  # parts of days: their articles come first
+    for lo in range(0, len(order), 200):
+        chosen = [windows[i] for i in order[lo : lo + 200]]
+        within = or_(*(and_(Article.published_at >= a, Article.published_at < b) for a, b in chosen))
+        stmt = select(Article.published_at).where(Article.published_guessed.is_(False), within,
+                                                  *article_conditions(base))
+        for published in s.scalars(stmt):
+            i = order[bisect.bisect_right(starts, published) - 1]
+            out[i].append(published)
+    return out
 
 
 def _local_start(day: date, tz: ZoneInfo) -> datetime:

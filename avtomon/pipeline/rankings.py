@@ -38,30 +38,30 @@ class Totals:
         self.last = max(filter(None, (self.last, last)), default=None)
 
 
-def _shown_only(table, f: Filters) -> list:  # type: ignore[no-untyped-def,type-arg]
+def shown_only(table, f: Filters) -> list:  # type: ignore[no-untyped-def,type-arg]
     """Rollup rows of articles shown by default, unless --all."""
     return [] if f.include_irrelevant else [table.shown.is_(True)]
 
 
-def _spans(parts, month_table, day_table) -> Iterator[tuple]:  # type: ignore[no-untyped-def,type-arg]
+def spans(parts, month_table, day_table) -> Iterator[tuple]:  # type: ignore[no-untyped-def,type-arg]
     """(table, its date column, first, end) for the whole months, then the other whole days, of a range."""
     months, days = by_month(parts)
-    for table, column, spans in ((month_table, month_table.month, [months]), (day_table, day_table.day, days)):
-        for first, end in spans:
+    for table, column, ranges in ((month_table, month_table.month, [months]), (day_table, day_table.day, days)):
+        for first, end in ranges:
             if first is None or first != end:
                 yield table, column, first, end
 
 
 def uses_rollups(f: Filters) -> bool:
     """Only dates (and --all, --passing) filter: the rollups hold the answer."""
-    return not (f.company or f.region or f.category or f.event or f.source or f.text)
+    return not (f.company or f.region or f.category or f.event or f.source or f.text or f.ids is not None)
 
 
 def one_entity(f: Filters) -> int | None:
     """The entity id when the filters choose the articles of exactly one entity and nothing else narrows
     them (a trend the rollups can answer), else None."""
     named = [ids for name, ids in f.resolved.items() if ids is not None and getattr(f, name)]
-    if f.event or f.source or f.text or len(named) != 1 or len(named[0]) != 1:
+    if f.event or f.source or f.text or f.ids is not None or len(named) != 1 or len(named[0]) != 1:
         return None
     return named[0][0]
 
@@ -70,7 +70,7 @@ def entity_days(s: Session, entity: int, f: Filters) -> dict[date, int]:
     """UTC day → the entity's articles with a real date (shown ones unless --all; about it unless --passing)."""
     d = EntityDay
     n = d.articles if f.passing else d.articles_about
-    stmt = select(d.day, func.sum(n)).where(d.entity_id == entity, d.guessed.is_(False), *_shown_only(d, f)).group_by(
+    stmt = select(d.day, func.sum(n)).where(d.entity_id == entity, d.guessed.is_(False), *shown_only(d, f)).group_by(
         d.day)
     return {day: count for day, count in s.execute(stmt) if count}
 
@@ -91,12 +91,12 @@ def entity_totals(s: Session, kind: str, f: Filters) -> dict[int, Totals]:
 
 def _entity_rollups(s: Session, kind: str, f: Filters, parts, totals: dict[int, Totals]) -> None:  # type: ignore[no-untyped-def]
     """The whole months of the range from entity_months, the other whole days from entity_days."""
-    for table, column, first, end in _spans(parts, EntityMonth, EntityDay):
+    for table, column, first, end in spans(parts, EntityMonth, EntityDay):
         cols = ((table.articles, table.mentions, table.first_at, table.last_at) if f.passing
                 else (table.articles_about, table.mentions_about, table.first_about_at, table.last_about_at))
         stmt = (select(table.entity_id, func.sum(cols[0]), func.sum(cols[1]), func.min(cols[2]), func.max(cols[3]))
                 .join(Entity, Entity.id == table.entity_id)
-                .where(Entity.kind == kind, *in_days(column, first, end), *_shown_only(table, f))
+                .where(Entity.kind == kind, *in_days(column, first, end), *shown_only(table, f))
                 .group_by(table.entity_id))
         for eid, articles, mentions, first_at, last_at in s.execute(stmt):
             totals.setdefault(eid, Totals()).add(articles, mentions, first_at, last_at)
@@ -125,15 +125,15 @@ def pair_totals(s: Session, left_kind: str, right_kind: str, f: Filters, want: i
     """
     totals: dict[tuple[int, int], int] = {}
     if not uses_rollups(f):
-        _pair_raw(s, left_kind, right_kind, f, totals)
+        pair_raw(s, left_kind, right_kind, f, totals)
         return totals
     parts = split(f.since, f.until)
     edges: dict[tuple[int, int], int] = {}
     for since, until in parts.edges:
-        _pair_raw(s, left_kind, right_kind, replace(f, since=since, until=until), edges)
+        pair_raw(s, left_kind, right_kind, replace(f, since=since, until=until), edges)
     most = max(edges.values(), default=0)
     sums = [_pair_sum(table, column, first, end, left_kind, right_kind, f)
-            for table, column, first, end in _spans(parts, PairMonth, PairDay)]
+            for table, column, first, end in spans(parts, PairMonth, PairDay)]
     finished = True
     if sums:
         both = union_all(*sums).subquery()
@@ -161,10 +161,10 @@ def _pair_sum(table, column, first, end, left_kind, right_kind, f):  # type: ign
     n = table.articles if f.passing else table.articles_about
     return (select(table.left_id.label("left_id"), table.right_id.label("right_id"), n.label("n"))
             .join(el, el.id == table.left_id).join(er, er.id == table.right_id)
-            .where(el.kind == left_kind, er.kind == right_kind, *in_days(column, first, end), *_shown_only(table, f)))
+            .where(el.kind == left_kind, er.kind == right_kind, *in_days(column, first, end), *shown_only(table, f)))
 
 
-def _pair_raw(s: Session, left_kind: str, right_kind: str, f: Filters, totals: dict[tuple[int, int], int]) -> None:
+def pair_raw(s: Session, left_kind: str, right_kind: str, f: Filters, totals: dict[tuple[int, int], int]) -> None:
     ml, mr, el, er = aliased(Mention), aliased(Mention), aliased(Entity), aliased(Entity)
     stmt = (select(ml.entity_id, mr.entity_id, func.count(func.distinct(ml.article_id)))
             .select_from(ml).join(el, el.id == ml.entity_id + 0)

@@ -1,0 +1,224 @@
+"""Counts for overviews and facets (the web view's dashboard, search and entity pages, and any script):
+articles matching the filters, events per type, articles per source, events per period, daily series of
+entities and the entities named with one entity.
+
+Built on the same filters and rollups as `query`: date-only filters read the rollups, other filters the
+raw rows of the articles they choose.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from avtomon.models import Article, Entity, EntityDay, EntityMonth, Event, Mention, PairDay, PairMonth
+from avtomon.pipeline.filters import (
+    Filters,
+    article_conditions,
+    count_periods,
+    counted,
+    event_conditions,
+    resolve,
+    zone,
+)
+from avtomon.pipeline.rankings import entity_totals, names, pair_raw, shown_only, spans, uses_rollups
+from avtomon.pipeline.rollups import PAIR_KINDS, in_days, split
+
+Ranked = list[tuple[str, str, int]]  # (name, key, articles), best first
+
+
+def count_articles(engine: Engine, f: Filters) -> int:
+    """How many articles the filters choose."""
+    with Session(engine) as s:
+        resolve(s, f)
+        return s.scalar(select(func.count(Article.id)).where(and_(True, *article_conditions(f)))) or 0
+
+
+def newest(engine: Engine, f: Filters, n: int) -> tuple[int, ...]:
+    """The ids of the newest `n` articles the filters choose (ties by URL, as `query articles` lists them)."""
+    with Session(engine) as s:
+        resolve(s, f)
+        stmt = (select(Article.id).where(and_(True, *article_conditions(f)))
+                .order_by(Article.published_at.desc(), Article.url).limit(n))
+        return tuple(s.scalars(stmt))
+
+
+def top_by_kind(engine: Engine, f: Filters, kinds: tuple[str, ...], limit: int) -> dict[str, Ranked]:
+    """Per entity kind, the entities the chosen articles name most: [(name, key, articles)], ties by name
+    and key; counted from the raw rows in one pass (for a few thousand articles, e.g. chosen by `ids`)."""
+    with Session(engine) as s:
+        resolve(s, f)
+        stmt = (select(Mention.entity_id, func.count(func.distinct(Mention.article_id)))
+                .join(Article, Article.id == Mention.article_id)
+                .where(counted(f.passing), *article_conditions(f)).group_by(Mention.entity_id))
+        counts = {eid: n for eid, n in s.execute(stmt)}
+        named = names(s, set(counts))
+    out: dict[str, Ranked] = {kind: [] for kind in kinds}
+    for eid, n in counts.items():
+        kind, name, key = named[eid]
+        if kind in out:
+            out[kind].append((name, key, n))
+    return {kind: sorted(rows, key=lambda r: (-r[2], r[0], r[1]))[:limit] for kind, rows in out.items()}
+
+
+def event_types(engine: Engine, f: Filters, of_articles: bool = False) -> dict[str, tuple[int, int]]:
+    """Event type → (events, articles with one), most events first. The events are those `query events`
+    selects (--company and --region choose the event's own company and region); with `of_articles`, every
+    event of the articles the filters choose (the counts of a search's facets)."""
+    with Session(engine) as s:
+        resolve(s, f)
+        cond = article_conditions(f) if of_articles else event_conditions(f)
+        stmt = (select(Event.type, func.count(Event.id), func.count(func.distinct(Event.article_id)))
+                .join(Article, Article.id == Event.article_id).where(and_(True, *cond))
+                .group_by(Event.type))
+        found = [(t, (n, a)) for t, n, a in s.execute(stmt)]
+    return dict(sorted(found, key=lambda it: (-it[1][0], it[0])))
+
+
+def sources(engine: Engine, f: Filters) -> dict[str, int]:
+    """Feed name → articles for the filters, most first (ties by name)."""
+    with Session(engine) as s:
+        resolve(s, f)
+        stmt = (select(Article.feed, func.count(Article.id)).where(and_(True, *article_conditions(f)))
+                .group_by(Article.feed))
+        found = list(s.execute(stmt))
+    return dict(sorted(((feed, n) for feed, n in found), key=lambda it: (-it[1], it[0])))
+
+
+def period_of(value: datetime, by: str, tz: ZoneInfo) -> date:
+    """The day, Monday of the week or first of the month of a stored UTC time, in zone `tz`."""
+    d = value.replace(tzinfo=UTC).astimezone(tz).date()
+    if by == "week":
+        return d - timedelta(days=d.weekday())
+    return d.replace(day=1) if by == "month" else d
+
+
+def event_series(engine: Engine, f: Filters, by: str = "day") -> dict[str, Counter[date]]:
+    """Event type → events per day, week or month (in the filters' zone) of the articles with a real date.
+
+    Weeks and months are counted per UTC day in SQL; only a day that a period's start in the zone cuts in
+    two (the last UTC day of a month, for Moscow) has its events read one by one.
+    """
+    out: dict[str, Counter[date]] = defaultdict(Counter)
+    tz = zone(f.tz)
+    times: dict[str, list[datetime]] = defaultdict(list)
+    with Session(engine) as s:
+        resolve(s, f)
+        cond = [Article.published_guessed.is_(False), *event_conditions(f)]
+        windows: set[datetime] | None = None  # by day every UTC day is cut (but in UTC): all read one by one
+        if by != "day":
+            day = func.date(Article.published_at)
+            stmt = (select(Event.type, day, func.count()).join(Article, Article.id == Event.article_id).where(*cond)
+                    .group_by(Event.type, day))
+            windows, periods = set(), {}
+            for kind, utc_day, n in s.execute(stmt):
+                d0 = datetime.combine(utc_day if isinstance(utc_day, date) else date.fromisoformat(utc_day), time())
+                if d0 not in periods:
+                    periods[d0] = (period_of(d0, by, tz), period_of(d0 + timedelta(days=1, microseconds=-1), by, tz))
+                first, last = periods[d0]
+                if first == last:
+                    out[kind][first] += n
+                else:
+                    windows.add(d0)
+        chunks = [None] if windows is None else [sorted(windows)[i : i + 200] for i in range(0, len(windows), 200)]
+        for chunk in chunks:
+            within = [] if chunk is None else [or_(*(and_(Article.published_at >= d0,
+                                                          Article.published_at < d0 + timedelta(days=1))
+                                                     for d0 in chunk))]
+            stmt = (select(Event.type, Article.published_at).join(Article, Article.id == Event.article_id)
+                    .where(*within, *cond))
+            for kind, published in s.execute(stmt):
+                times[kind].append(published)
+    for kind, found in times.items():
+        out[kind].update(count_periods(found, by, f.tz))
+    return dict(out)
+
+
+def entity_series(engine: Engine, kind: str, keys: list[str], f: Filters) -> dict[str, Counter[date]]:
+    """Entity key → articles about it per UTC day of the filters' dates, from the rollups (a sparkline's
+    shape; only the dates of `f` apply)."""
+    out: dict[str, Counter[date]] = {k: Counter() for k in keys}
+    if not keys:
+        return out
+    d = EntityDay
+    n = d.articles if f.passing else d.articles_about
+    first = f.since.date() if f.since else None
+    end = (f.until - timedelta(microseconds=1)).date() + timedelta(days=1) if f.until else None
+    with Session(engine) as s:
+        stmt = (select(Entity.key, d.day, func.sum(n)).join(Entity, Entity.id == d.entity_id)
+                .where(Entity.kind == kind, Entity.key.in_(keys), d.guessed.is_(False), *in_days(d.day, first, end),
+                       *shown_only(d, f))
+                .group_by(Entity.key, d.day))
+        for key, day, count in s.execute(stmt):
+            out[key][day] += count or 0
+    return out
+
+
+def related(engine: Engine, kind: str, key: str, other: str, f: Filters, limit: int = 10) -> Ranked:
+    """The entities of kind `other` named in the articles about one entity, most articles first (ties by
+    name): [(name, key, articles)].
+
+    Pairs the rollups keep (company-region, company-category, region-category) are read from them when
+    only dates filter; other pairs (companies named with a company) are counted from the raw rows.
+    """
+    pair = (kind, other) if (kind, other) in PAIR_KINDS else (other, kind)
+    with Session(engine) as s:
+        one = replace(f, **{kind: (key,)}, resolved={})
+        resolve(s, one)
+        ids = one.resolved.get(kind) or []
+        if not ids:
+            return []
+        if pair in PAIR_KINDS and uses_rollups(f):
+            counts = _pair_counts(s, pair, kind == pair[0], ids[0], f)
+        else:
+            counts = {eid: t.articles for eid, t in entity_totals(s, other, one).items() if eid not in ids}
+        named = names(s, set(counts))
+    rows = [(named[eid][1], named[eid][2], n) for eid, n in counts.items()]
+    return sorted(rows, key=lambda r: (-r[2], r[0], r[1]))[:limit]
+
+
+def _pair_counts(s: Session, pair: tuple[str, str], left: bool, entity: int, f: Filters) -> dict[int, int]:
+    """Partner id → articles naming both, from the pair rollups of the whole months and days of the range
+    and the raw rows of its partial days at the edges."""
+    mine, theirs = ("left_id", "right_id") if left else ("right_id", "left_id")
+    counts: Counter[int] = Counter()
+    parts = split(f.since, f.until)
+    for table, column, first, end in spans(parts, PairMonth, PairDay):
+        n = table.articles if f.passing else table.articles_about
+        partner = getattr(table, theirs)
+        stmt = (select(partner, func.sum(n)).join(Entity, Entity.id == partner)
+                .where(getattr(table, mine) == entity, Entity.kind == pair[1 if left else 0],
+                       *in_days(column, first, end), *shown_only(table, f))
+                .group_by(partner))
+        for other, total in s.execute(stmt):
+            counts[other] += total or 0
+    for since, until in parts.edges:
+        edge: dict[tuple[int, int], int] = {}
+        pair_raw(s, pair[0], pair[1], replace(f, since=since, until=until), edge)
+        for (a, b), total in edge.items():
+            if (a if left else b) == entity:
+                counts[b if left else a] += total
+    return {eid: n for eid, n in counts.items() if n}
+
+
+def articles_about(engine: Engine, entity: int, f: Filters) -> int:
+    """The articles about one entity (the filters name it) for their dates: all time from its monthly
+    rollups, a period by counting its articles."""
+    if f.since or f.until:
+        return count_articles(engine, replace(f))
+    m = EntityMonth
+    n = m.articles if f.passing else m.articles_about
+    with Session(engine) as s:
+        return s.scalar(select(func.coalesce(func.sum(n), 0)).where(m.entity_id == entity, *shown_only(m, f))) or 0
+
+
+def entity_of(engine: Engine, kind: str, key: str) -> tuple[int, str] | None:
+    """(id, name) of the entity of this kind and key, or None."""
+    with Session(engine) as s:
+        row = s.execute(select(Entity.id, Entity.name).where(Entity.kind == kind, Entity.key == key)).first()
+    return (row[0], row[1]) if row else None
