@@ -74,7 +74,7 @@ def test_dashboard_search_and_company_page(browser, site: str, tmp_path: Path) -
 
     browser.find_element(By.CSS_SELECTOR, "mark.m-company a").click()  # the company's page, from its mention
     assert browser.current_url.endswith("/company/avtotor")
-    browser.get(site + "/company/kamaz")
+    browser.get(site + "/company/avtovaz")
     chart = browser.find_element(By.CSS_SELECTOR, "svg.chart")
     assert chart.size["width"] > 300 and chart.size["height"] > 80  # laid out by the browser, not hidden
     drawn = [r for r in chart.find_elements(By.CSS_SELECTOR, "rect.bar") if r.size["height"] > 0]

@@ -29,10 +29,10 @@ def recent_items(now: datetime | None = None) -> list[dict[str, Any]]:
     # escaped twice, as some feeds do: the title the store keeps is the markup as text
     items.append({"title": html.escape(SCRIPT_TITLE),
                   "text": "КАМАЗ открыл новую линию сборки кабин в Набережных Челнах.",
-                  "link": "https://news.example.ru/script", "date": now - timedelta(hours=5)})
+                  "link": "https://news.example.ru/script", "date": now - timedelta(days=20, hours=5)})
     items.append({"title": html.escape(IMG_TITLE),
                   "text": "Калининградский Автотор расширил завод по сборке автомобилей.",
-                  "link": "https://news.example.ru/img", "date": now - timedelta(hours=7)})
+                  "link": "https://news.example.ru/img", "date": now - timedelta(days=20, hours=7)})
     return items
 
 

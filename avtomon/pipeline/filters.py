@@ -5,14 +5,14 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy import Engine, Integer, and_, any_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from avtomon.errors import AvtomonError
@@ -283,7 +283,7 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
     if f.source:
         cond.append(func.lower(Article.feed).in_([s.lower() for s in f.source]))
     if f.ids is not None:
-        cond.append(Article.id.in_(f.ids))
+        cond.append(in_ids(Article.id, f.ids, f.dialect))
     if f.text:
         cond.append(text_condition(f.dialect, f.text, f.search_complete))
     # Starting from the named entities' mentions (`id IN (their articles)`) costs their articles; starting
@@ -301,6 +301,16 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
         e = aliased(Event)
         cond.append(_has(f, e.article_id, e.type.in_(f.event)))
     return cond
+
+
+def in_ids(column, ids: Sequence[int], dialect: str):  # type: ignore[no-untyped-def]
+    """column IN ids: on PostgreSQL as `= ANY(array)`, one parameter instead of thousands (a third of the
+    time for a page's sample of 2 000 articles)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def _has(f: Filters, article_id, *where):  # type: ignore[no-untyped-def]
