@@ -23,6 +23,7 @@ from avtomon.pipeline.filters import (
     count_periods,
     counted,
     event_conditions,
+    plan_newest,
     resolve,
     zone,
 )
@@ -43,6 +44,7 @@ def newest(engine: Engine, f: Filters, n: int) -> tuple[int, ...]:
     """The ids of the newest `n` articles the filters choose (ties by URL, as `query articles` lists them)."""
     with Session(engine) as s:
         resolve(s, f)
+        plan_newest(s, f, n)
         stmt = (select(Article.id).where(and_(True, *article_conditions(f)))
                 .order_by(Article.published_at.desc(), Article.url).limit(n))
         return tuple(s.scalars(stmt))

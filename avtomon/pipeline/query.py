@@ -20,6 +20,7 @@ from avtomon.pipeline.filters import (
     counted,
     event_conditions,
     local,
+    plan_newest,
     resolve,
     zone,
 )
@@ -100,6 +101,7 @@ def articles(engine: Engine, f: Filters, offset: int = 0) -> Table:
     limit = f.limit or DEFAULT_LIMITS["articles"]
     with Session(engine) as s:
         resolve(s, f)
+        plan_newest(s, f, offset + limit)
         stmt = (select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
                        Article.url, Article.relevance, Article.text)
                 .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.url)
