@@ -228,6 +228,25 @@ class PairDay(PairCounts, Base):
                       Index("ix_pair_days_right_day", "right_id", "day"))
 
 
+class EventDay(Base):
+    """Events per UTC day of publication, entity and type: a company's and a region's own events, and the
+    events of the articles naming a category (`events`) or about it (`events_about`; for companies and
+    regions the same number). Kept exact with the other rollups; the entity pages' charts read them."""
+
+    __tablename__ = "event_days"
+    # covering: an entity page reads its days' counts from the index alone
+    __table_args__ = (Index("ix_event_days_entity_day", "entity_id", "guessed", "day", "type", "shown", "events",
+                            "events_about"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    guessed: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)
+    events_about: Mapped[int] = mapped_column(Integer)
+
+
 class EntityMonth(EntityCounts, Base):
     """Rollup of entity_days per calendar month (`month` is its first day): a year's ranking sums twelve
     rows per entity instead of 365."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from avtomon.cli import cli
 from avtomon.db import open_store
-from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
+from avtomon.models import Article, Entity, EntityDay, EntityMonth, Event, EventDay, Mention, PairDay, PairMonth
 from avtomon.pipeline.rollups import PAIR_KINDS
 from tests.store_fixture import fresh_store, ingest_feed, news_items
 
@@ -82,9 +82,36 @@ def entity_merge(a: tuple, b: tuple) -> tuple:
             pick(min, a[6], b[6]), pick(max, a[7], b[7]))
 
 
+def raw_events(engine) -> dict:  # type: ignore[no-untyped-def]
+    """event_days as counted in Python: a company's and a region's own events, a category's articles'."""
+    with Session(engine) as s:
+        events = s.execute(select(Event.id, Event.article_id, Event.type, Event.company_id, Event.region_id,
+                                  Article.published_at, Article.relevant, Article.published_guessed)
+                           .join(Article)).all()
+        categories: dict = defaultdict(dict)  # article → category → about
+        for aid, eid, passing in s.execute(select(Mention.article_id, Mention.entity_id, Mention.passing)
+                                           .join(Entity).where(Entity.kind == "category")):
+            categories[aid][eid] = categories[aid].get(eid, False) or not passing
+    out: dict = defaultdict(lambda: [0, 0])
+    for _, aid, kind, company, region, published, relevant, guessed in events:
+        key = (published.date(), kind, relevant is not False, guessed)
+        for own in (company, region):
+            if own is not None:
+                out[(key[0], own, kind, key[2], key[3])][0] += 1
+                out[(key[0], own, kind, key[2], key[3])][1] += 1
+        for category, about in categories[aid].items():
+            out[(key[0], category, kind, key[2], key[3])][0] += 1
+            out[(key[0], category, kind, key[2], key[3])][1] += about
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def assert_exact(url: str) -> None:
     engine = open_store(url)
     raw, rolled = raw_counts(engine), rollup_counts(engine)
+    with Session(engine) as s:
+        events = {(r.day, r.entity_id, r.type, r.shown, r.guessed): (r.events, r.events_about)
+                  for r in s.scalars(select(EventDay))}
+    assert events == raw_events(engine) and events
     with Session(engine) as s:
         months = {(r.month, r.entity_id, r.shown, r.guessed): (
             r.articles, r.articles_about, r.mentions, r.mentions_about, r.first_at, r.last_at, r.first_about_at,

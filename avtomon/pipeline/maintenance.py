@@ -17,6 +17,7 @@ from avtomon.models import (
     EntityDay,
     EntityMonth,
     Event,
+    EventDay,
     Feed,
     Mention,
     PairDay,
@@ -88,6 +89,7 @@ def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneR
             # the rollups of the days gone go with them; the cutoff's own day is recounted
             s.execute(delete(EntityDay).where(EntityDay.day < older_than.date()))
             s.execute(delete(PairDay).where(PairDay.day < older_than.date()))
+            s.execute(delete(EventDay).where(EventDay.day < older_than.date()))
             s.execute(delete(EntityMonth).where(EntityMonth.month < older_than.date().replace(day=1)))
             s.execute(delete(PairMonth).where(PairMonth.month < older_than.date().replace(day=1)))
             refresh_days(s, [older_than.date()])

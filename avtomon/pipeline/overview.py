@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from avtomon.models import Article, Entity, EntityDay, EntityMonth, Event, Mention, PairDay, PairMonth
+from avtomon.models import Article, Entity, EntityDay, EntityMonth, Event, EventDay, Mention, PairDay, PairMonth
 from avtomon.pipeline.filters import (
     Filters,
     article_conditions,
@@ -27,7 +27,7 @@ from avtomon.pipeline.filters import (
     resolve,
     zone,
 )
-from avtomon.pipeline.rankings import entity_totals, names, pair_raw, shown_only, spans, uses_rollups
+from avtomon.pipeline.rankings import entity_totals, names, one_entity, pair_raw, shown_only, spans, uses_rollups
 from avtomon.pipeline.rollups import PAIR_KINDS, in_days, split
 
 Ranked = list[tuple[str, str, int]]  # (name, key, articles), best first
@@ -114,31 +114,51 @@ def event_series(engine: Engine, f: Filters, by: str = "day") -> dict[str, Count
         cond = [Article.published_guessed.is_(False), *event_conditions(f)]
         windows: set[datetime] | None = None  # by day every UTC day is cut (but in UTC): all read one by one
         if by != "day":
-            day = func.date(Article.published_at)
-            stmt = (select(Event.type, day, func.count()).join(Article, Article.id == Event.article_id).where(*cond)
-                    .group_by(Event.type, day))
             windows, periods = set(), {}
-            for kind, utc_day, n in s.execute(stmt):
+            for kind, utc_day, n in _per_day(s, f, cond):
                 d0 = datetime.combine(utc_day if isinstance(utc_day, date) else date.fromisoformat(utc_day), time())
                 if d0 not in periods:
                     periods[d0] = (period_of(d0, by, tz), period_of(d0 + timedelta(days=1, microseconds=-1), by, tz))
                 first, last = periods[d0]
-                if first == last:
+                whole = (f.since is None or d0 >= f.since) and (f.until is None or d0 + timedelta(days=1) <= f.until)
+                if first == last and whole:
                     out[kind][first] += n
                 else:
                     windows.add(d0)
         chunks = [None] if windows is None else [sorted(windows)[i : i + 200] for i in range(0, len(windows), 200)]
         for chunk in chunks:
-            within = [] if chunk is None else [or_(*(and_(Article.published_at >= d0,
-                                                          Article.published_at < d0 + timedelta(days=1))
-                                                     for d0 in chunk))]
+            # the windows' articles first (by the index on publication time), then their events
+            # the days' articles first (by the index on publication time), then their events
+            days = [] if chunk is None else [Event.article_id.in_(select(Article.id).where(or_(*(
+                and_(Article.published_at >= d0, Article.published_at < d0 + timedelta(days=1)) for d0 in chunk))))]
             stmt = (select(Event.type, Article.published_at).join(Article, Article.id == Event.article_id)
-                    .where(*within, *cond))
+                    .where(*days, *cond))
             for kind, published in s.execute(stmt):
                 times[kind].append(published)
     for kind, found in times.items():
         out[kind].update(count_periods(found, by, f.tz))
     return dict(out)
+
+
+def _per_day(s: Session, f: Filters, cond: list) -> list[tuple[str, date | str, int]]:  # type: ignore[type-arg]
+    """(type, UTC day, events) for the filters: from the event rollups when they name one entity and
+    nothing else narrows them (days cut by since/until are then read again from the rows), else counted
+    per day from the rows."""
+    entity = one_entity(f)
+    if entity is not None:
+        d = EventDay
+        n = d.events if f.passing else d.events_about
+        first = f.since.date() if f.since else None
+        end = (f.until - timedelta(microseconds=1)).date() + timedelta(days=1) if f.until else None
+        day = func.date(d.day)  # as text on SQLite: parsed by date.fromisoformat, not row by row by SQLAlchemy
+        stmt = (select(d.type, day, func.sum(n))
+                .where(d.entity_id == entity, d.guessed.is_(False), *in_days(d.day, first, end), *shown_only(d, f))
+                .group_by(d.type, day))
+        return [(kind, day, total) for kind, day, total in s.execute(stmt) if total]
+    day = func.date(Article.published_at)
+    stmt = select(Event.type, day, func.count()).join(Article, Article.id == Event.article_id).where(*cond).group_by(
+        Event.type, day)
+    return list(s.execute(stmt))  # type: ignore[arg-type]
 
 
 def entity_series(engine: Engine, kind: str, keys: list[str], f: Filters) -> dict[str, Counter[date]]:
@@ -179,8 +199,10 @@ def related(engine: Engine, kind: str, key: str, other: str, f: Filters, limit: 
             counts = _pair_counts(s, pair, kind == pair[0], ids[0], f)
         else:
             counts = {eid: t.articles for eid, t in entity_totals(s, other, one).items() if eid not in ids}
-        named = names(s, set(counts))
-    rows = [(named[eid][1], named[eid][2], n) for eid, n in counts.items()]
+        # names only for the entities that can be shown: the best `limit` and any tied with the last
+        floor = sorted(counts.values(), reverse=True)[limit - 1] if len(counts) >= limit else 0
+        named = names(s, {eid for eid, n in counts.items() if n >= floor})
+    rows = [(named[eid][1], named[eid][2], n) for eid, n in counts.items() if eid in named]
     return sorted(rows, key=lambda r: (-r[2], r[0], r[1]))[:limit]
 
 

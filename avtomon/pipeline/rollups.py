@@ -22,7 +22,7 @@ from sqlalchemy import Engine, and_, case, delete, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from avtomon.db import chunks
-from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
+from avtomon.models import Article, Entity, EntityDay, EntityMonth, Event, EventDay, Mention, PairDay, PairMonth
 from avtomon.pipeline.lock import advisory_key
 
 # the pairs `query pairs` offers, by entity kind
@@ -62,8 +62,20 @@ def refresh_days(session: Session, days: Iterable[date]) -> None:
         rows = _pair_rows(session, on_day)
         if rows:
             session.execute(PairDay.__table__.insert(), rows)
+    refresh_event_days(session, ordered)
     for month in months:
         _refresh_month(session, month)
+
+
+def refresh_event_days(session: Session, days: Iterable[date]) -> None:
+    """Recount the event rollups of these days from the raw tables, in the caller's transaction."""
+    for day in sorted(set(days)):
+        start = datetime.combine(day, time())
+        session.execute(delete(EventDay).where(EventDay.day == day))
+        rows = _event_rows(session, and_(Article.published_at >= start,
+                                         Article.published_at < start + timedelta(days=1)))
+        if rows:
+            session.execute(EventDay.__table__.insert(), rows)
 
 
 def _refresh_month(session: Session, month: date) -> None:
@@ -129,6 +141,43 @@ def _pair_rows(session: Session, condition) -> list[dict]:  # type: ignore[no-un
             for (left, right, shown, day), (a, b) in counts.items()]
 
 
+_EVENT_KEY = ("day", "entity_id", "type", "shown", "guessed")
+
+
+def fill_event_days(session: Session, batch: int = 5000) -> None:
+    """Count every day's event rollups in one pass over the events (migration 0010; the table is empty)."""
+    rows = _event_rows(session, and_(True))
+    for i in range(0, len(rows), batch):
+        session.execute(EventDay.__table__.insert(), rows[i : i + batch])
+
+
+def _event_rows(session: Session, condition) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    """Event rollup rows (per day, entity, type, shown, guessed) of the articles meeting `condition`: the
+    events of each company and region (their own), and of each category (those of the articles naming
+    it, and of the articles about it)."""
+    day = func.date(Article.published_at)
+    shown, guessed = _shown(), Article.published_guessed
+    found: dict[tuple, list[int]] = {}  # type: ignore[type-arg]
+    for own in (Event.company_id, Event.region_id):
+        stmt = (select(day, own, Event.type, shown, guessed, func.count())
+                .join(Article, Article.id == Event.article_id).where(condition, own.is_not(None))
+                .group_by(day, own, Event.type, shown, guessed))
+        for d, eid, kind, sh, g, n in session.execute(stmt):
+            found[(d, eid, kind, bool(sh), bool(g))] = [n, n]
+    about = Mention.passing.is_(False)
+    stmt = (select(day, Mention.entity_id, Event.type, shown, guessed, func.count(func.distinct(Event.id)),
+                   func.count(func.distinct(case((about, Event.id)))))
+            .select_from(Event).join(Article, Article.id == Event.article_id)
+            .join(Mention, Mention.article_id == Event.article_id).join(Entity, Entity.id == Mention.entity_id)
+            .where(condition, Entity.kind == "category")
+            .group_by(day, Mention.entity_id, Event.type, shown, guessed))
+    for d, eid, kind, sh, g, n, n_about in session.execute(stmt):
+        found[(d, eid, kind, bool(sh), bool(g))] = [n, n_about]
+    return [{"day": d if isinstance(d, date) else date.fromisoformat(d), "entity_id": eid, "type": kind,
+             "shown": sh, "guessed": g, "events": n, "events_about": n_about}
+            for (d, eid, kind, sh, g), (n, n_about) in found.items()]
+
+
 def had_facts(session: Session, article_ids: list[int]) -> set[int]:
     """The articles that have mentions already (re-extraction): their old counts must come out again."""
     found: set[int] = set()
@@ -145,6 +194,7 @@ def add_articles(session: Session, article_ids: list[int]) -> None:
         return
     entity_rows: list[dict] = []  # type: ignore[type-arg]
     pair_rows: list[dict] = []  # type: ignore[type-arg]
+    event_rows: list[dict] = []  # type: ignore[type-arg]
     for chunk in chunks(article_ids):
         condition = Article.id.in_(chunk)
         for row in session.execute(_entity_counts(condition)):
@@ -153,19 +203,21 @@ def add_articles(session: Session, article_ids: list[int]) -> None:
                 values["day"] = date.fromisoformat(values["day"])
             entity_rows.append(values)
         pair_rows += _pair_rows(session, condition)
-    days = sorted({r["day"] for r in entity_rows} | {r["day"] for r in pair_rows})
+        event_rows += _event_rows(session, condition)
+    days = sorted({r["day"] for r in entity_rows} | {r["day"] for r in pair_rows} | {r["day"] for r in event_rows})
     months = sorted({d.replace(day=1) for d in days})
     _lock(session, "day", days)
     _lock(session, "month", months)
     _add(session, EntityDay, entity_rows, ("day", "entity_id", "shown", "guessed"))
     _add(session, PairDay, pair_rows, ("day", "left_id", "right_id", "shown"))
+    _add(session, EventDay, event_rows, _EVENT_KEY)
     _add(session, EntityMonth, _by_month(entity_rows, ("entity_id", "shown", "guessed")),
          ("month", "entity_id", "shown", "guessed"))
     _add(session, PairMonth, _by_month(pair_rows, ("left_id", "right_id", "shown")),
          ("month", "left_id", "right_id", "shown"))
 
 
-_SUMS = ("articles", "articles_about", "mentions", "mentions_about")
+_SUMS = ("articles", "articles_about", "mentions", "mentions_about", "events", "events_about")
 _FIRST = ("first_at", "first_about_at")
 _LAST = ("last_at", "last_about_at")
 
@@ -177,13 +229,19 @@ def _widest(pick, old: datetime | None, new: datetime | None) -> datetime | None
 
 def _by_month(rows: list[dict], key: tuple[str, ...]) -> list[dict]:  # type: ignore[type-arg]
     """Day rows added up per month (counts summed, first and last times widened)."""
+    monthly = [{"month": row["day"].replace(day=1), **{c: v for c, v in row.items() if c != "day"}} for row in rows]
+    return _merged(monthly, ("month", *key))
+
+
+def _merged(rows: list[dict], key: tuple[str, ...]) -> list[dict]:  # type: ignore[type-arg]
+    """Rows with the same key as one (counts summed, first and last times widened): one upsert statement
+    may not touch a row twice (articles of one day in two chunks of a batch)."""
     out: dict[tuple, dict] = {}  # type: ignore[type-arg]
     for row in rows:
-        month = row["day"].replace(day=1)
-        k = (month, *(row[c] for c in key))
+        k = tuple(row[c] for c in key)
         merged = out.get(k)
         if merged is None:
-            out[k] = {"month": month, **{c: v for c, v in row.items() if c != "day"}}
+            out[k] = dict(row)
             continue
         for column in row.keys() & _SUMS:
             merged[column] += row[column]
@@ -196,6 +254,7 @@ def _by_month(rows: list[dict], key: tuple[str, ...]) -> list[dict]:  # type: ig
 
 def _add(session: Session, model: type, rows: list[dict], key: tuple[str, ...]) -> None:  # type: ignore[type-arg]
     """INSERT … ON CONFLICT DO UPDATE adding counts and widening first/last times."""
+    rows = _merged(rows, key)
     if not rows:
         return
     from avtomon.db import conflict_insert
@@ -226,7 +285,7 @@ def all_days(session: Session) -> list[date]:
 def rebuild(engine: Engine, batch_days: int = 31) -> int:
     """Recount every rollup from the raw tables (a month of days per transaction); returns the days."""
     with Session(engine) as s, s.begin():
-        for table in (EntityDay, PairDay, EntityMonth, PairMonth):
+        for table in (EntityDay, PairDay, EntityMonth, PairMonth, EventDay):
             s.execute(delete(table))
         days = all_days(s)
     for i in range(0, len(days), batch_days):

@@ -140,8 +140,8 @@ def entity(engine: Engine, kind: str, key: str, params: QueryParams, tz: str) ->
     months = [r[0] for r in trend.rows]
     events_by_month = [sum(c[date.fromisoformat(m + "-01")] for c in per_type.values()) for m in months]
     articles_total = overview.articles_about(engine, found[0], f)
-    newest = overview.newest(engine, replace(f), SAMPLE)
     # pairs the rollups keep are exact; the companies named with a company are counted on its newest articles
+    newest = overview.newest(engine, replace(f), SAMPLE if kind == "company" else 15)
     sample = _only(f, newest) if len(newest) >= SAMPLE else f
     related = {other: overview.related(engine, kind, key, other, base if (kind, other) != ("company", "company")
                                        else sample) for other in RELATED[kind]}
