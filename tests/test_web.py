@@ -308,3 +308,15 @@ def test_serve_refuses_other_hosts_without_token(tmp_path: Path) -> None:
 
 def test_url_events_match_the_extractor() -> None:
     assert list(EVENT_TYPES_RU) == list(TYPES)
+
+
+def test_date_facet(site: str) -> None:
+    doc = page(site, "/search?q=завод")
+    months = doc.cssselect("a[data-facet=month]")
+    assert months
+    for link in months[:2]:
+        shown = int(link.getnext().text_content())
+        narrowed = page(site, link.get("href"))
+        params = dict(parse_qsl(urlsplit(link.get("href")).query))
+        assert params["q"] == "завод" and params["since"].endswith("-01")
+        assert f"Найдено статей: {shown}" in narrowed.get_element_by_id("found").text_content()

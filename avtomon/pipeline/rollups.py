@@ -158,9 +158,11 @@ def _event_rows(session: Session, condition) -> list[dict]:  # type: ignore[no-u
     day = func.date(Article.published_at)
     shown, guessed = _shown(), Article.published_guessed
     found: dict[tuple, list[int]] = {}  # type: ignore[type-arg]
+    # `+ 0` keeps SQLite from starting at every event of a company or every mention of a category (then
+    # dropping those of other days): the articles of `condition` come first (articles-first)
     for own in (Event.company_id, Event.region_id):
         stmt = (select(day, own, Event.type, shown, guessed, func.count())
-                .join(Article, Article.id == Event.article_id).where(condition, own.is_not(None))
+                .join(Article, Article.id == Event.article_id).where(condition, (own + 0).is_not(None))
                 .group_by(day, own, Event.type, shown, guessed))
         for d, eid, kind, sh, g, n in session.execute(stmt):
             found[(d, eid, kind, bool(sh), bool(g))] = [n, n]
@@ -168,7 +170,7 @@ def _event_rows(session: Session, condition) -> list[dict]:  # type: ignore[no-u
     stmt = (select(day, Mention.entity_id, Event.type, shown, guessed, func.count(func.distinct(Event.id)),
                    func.count(func.distinct(case((about, Event.id)))))
             .select_from(Event).join(Article, Article.id == Event.article_id)
-            .join(Mention, Mention.article_id == Event.article_id).join(Entity, Entity.id == Mention.entity_id)
+            .join(Mention, Mention.article_id == Event.article_id).join(Entity, Entity.id == Mention.entity_id + 0)
             .where(condition, Entity.kind == "category")
             .group_by(day, Mention.entity_id, Event.type, shown, guessed))
     for d, eid, kind, sh, g, n, n_about in session.execute(stmt):

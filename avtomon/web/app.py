@@ -35,7 +35,7 @@ from avtomon.db import HINTS, problem_of
 from avtomon.labels import EVENT_TYPES_RU, KINDS_RU, category_names, company_kind, region_names
 from avtomon.pipeline.filters import FilterError, local
 from avtomon.web import pages
-from avtomon.web.params import BadRequest, filters_from, with_page, with_value, without
+from avtomon.web.params import BadRequest, filters_from, with_dates, with_page, with_value, without
 
 log = logging.getLogger(__name__)
 COOKIE = "avtomon_session"
@@ -65,7 +65,8 @@ def _templates(tz: str) -> Environment:
         entity_url=lambda key, kind: pages.entity_url(kind, key),
         number=lambda n: f"{n:,}".replace(",", "\u202f"),
     )
-    env.globals.update(with_value=with_value, without=without, with_page=with_page, tz=tz, urlencode=urlencode)
+    env.globals.update(with_value=with_value, without=without, with_page=with_page, with_dates=with_dates, tz=tz,
+                       urlencode=urlencode)
     return env
 
 

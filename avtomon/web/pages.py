@@ -3,6 +3,7 @@ the templates. No SQL of its own but the article page's read of one article with
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -21,6 +22,8 @@ from avtomon.pipeline.filters import Filters
 from avtomon.web.charts import bars, sparkline
 from avtomon.web.params import BadRequest, filters_from, number
 
+MONTHS_RU = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
+             "ноябрь", "декабрь")
 PER_PAGE = 20
 TOP = 10
 SAMPLE = 2000  # facets and the entities named together are counted on at most this many newest articles
@@ -98,7 +101,20 @@ def _facets(engine: Engine, on: Filters) -> dict[str, list[tuple[str, str, int]]
     facets = overview.top_by_kind(engine, on, ("company", "region", "category"), 12)
     facets["event"] = [(t, t, a) for t, (_, a) in overview.event_types(engine, replace(on), of_articles=True).items()]
     facets["source"] = [(s, s, n) for s, n in list(overview.sources(engine, replace(on)).items())[:12]]
+    facets["month"] = _months(engine, on)
     return facets
+
+
+def _months(engine: Engine, on: Filters) -> list[tuple[str, str, int]]:
+    """The months of the chosen articles, newest first: (label, "since/until" of the month, articles)."""
+    rows = query.trend(engine, replace(on), by="month").rows
+    out = []
+    for period, n in reversed(rows):
+        if n:
+            year, month = map(int, str(period).split("-"))
+            last = calendar.monthrange(year, month)[1]
+            out.append((f"{MONTHS_RU[month - 1]} {year}", f"{period}-01/{period}-{last:02d}", int(n)))
+    return out[:12]
 
 
 @cache

@@ -85,3 +85,10 @@ def without(params: QueryParams, name: str, value: str | None = None) -> str:
 
 def with_page(params: QueryParams, page: int) -> str:
     return "?" + urlencode([*kept(params), ("page", str(page))])
+
+
+def with_dates(params: QueryParams, span: str) -> str:
+    """The query string with since and until set to a "since/until" pair (a month of the date facet)."""
+    since, until = span.split("/")
+    items = [(k, v) for k, v in kept(params) if k not in ("since", "until")]
+    return "?" + urlencode([*items, ("since", since), ("until", until)])
