@@ -67,6 +67,10 @@ def test_dashboard(site: str, web_store: str) -> None:
     assert events and set(events) <= set(EVENT_TYPES_RU.values())
     latest = doc.xpath("//h2[text()='Последние события']/following-sibling::table[1]//tbody/tr")
     assert latest and all(len(tr.cssselect("td")) == 5 for tr in latest)
+    companies = [tr.cssselect("td")[2] for tr in latest]
+    linked = [td.cssselect("a")[0] for td in companies if td.cssselect("a")]
+    assert linked and all(a.get("href").startswith("/company/") for a in linked)
+    assert page(site, linked[0].get("href")).cssselect("h1")[0].text_content() == linked[0].text_content()
     week = page(site, "/")
     assert int(week.get_element_by_id("total").text_content().replace("\u202f", "")) < int(
         doc.get_element_by_id("total").text_content().replace("\u202f", ""))

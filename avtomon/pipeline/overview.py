@@ -241,6 +241,19 @@ def articles_about(engine: Engine, entity: int, f: Filters) -> int:
         return s.scalar(select(func.coalesce(func.sum(n), 0)).where(m.entity_id == entity, *shown_only(m, f))) or 0
 
 
+def keys_of(engine: Engine, kind: str, names: set[str]) -> dict[str, str]:
+    """Name → key of the entities of one kind with these names (the first key when two share a name)."""
+    if not names:
+        return {}
+    with Session(engine) as s:
+        stmt = (select(Entity.name, Entity.key).where(Entity.kind == kind, Entity.name.in_(sorted(names)))
+                .order_by(Entity.key))
+        found: dict[str, str] = {}
+        for name, key in s.execute(stmt):
+            found.setdefault(name, key)
+    return found
+
+
 def entity_of(engine: Engine, kind: str, key: str) -> tuple[int, str] | None:
     """(id, name) of the entity of this kind and key, or None."""
     with Session(engine) as s:

@@ -58,8 +58,12 @@ def top_entities(engine: Engine, kind: str, f: Filters) -> Table:
     with Session(engine) as s:
         resolve(s, f)
         totals = entity_totals(s, kind, f)
-        named = names(s, set(totals))
-    ranked = sorted(totals.items(), key=lambda it: (-it[1].articles, named[it[0]][1], named[it[0]][2]))
+        # names only for what can rank among the first `limit` + 1 (ties with the last are broken by name)
+        counts = sorted((t.articles for t in totals.values()), reverse=True)
+        floor = counts[limit] if len(counts) > limit else 0
+        named = names(s, {eid for eid, t in totals.items() if t.articles >= floor})
+    ranked = sorted(((eid, t) for eid, t in totals.items() if eid in named),
+                    key=lambda it: (-it[1].articles, named[it[0]][1], named[it[0]][2]))
     found, cut = _limited(ranked, limit)
     rows = [[named[eid][1], named[eid][2], t.articles, t.mentions, _d(t.first, f.tz), _d(t.last, f.tz)]
             for eid, t in found]

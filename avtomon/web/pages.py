@@ -69,7 +69,7 @@ def dashboard(engine: Engine, params: QueryParams, tz: str) -> dict[str, Any]:
     return {"days": days, "since": f.since, "until": until, "total": overview.count_articles(engine, replace(f)),
             "chart": bars([f"{d[8:10]}.{d[5:7]}" for d in local_days], {"статьи": [r[1] for r in daily.rows]},
                           f"Статьи по дням за {days} дн."),
-            "rankings": rankings, "events": events, "latest": _rows(latest)}
+            "rankings": rankings, "events": events, "latest": _events(engine, latest)}
 
 
 def search(engine: Engine, params: QueryParams, tz: str) -> dict[str, Any]:
@@ -165,13 +165,20 @@ def entity(engine: Engine, kind: str, key: str, params: QueryParams, tz: str) ->
             "articles_total": articles_total, "events_total": sum(events_by_month), "sample": SAMPLE,
             "chart": bars(months, {"статьи": [r[1] for r in trend.rows], "события": events_by_month},
                           f"{found[1]}: статьи и события по месяцам"),
-            "events": _rows(query.events(engine, replace(f, limit=30))), "related": related,
+            "events": _events(engine, query.events(engine, replace(f, limit=30))), "related": related,
             "latest": _rows(query.articles(engine, _only(f, newest[:15]))), "export": {kind: key}}
 
 
 def entity_url(kind: str, key: str) -> str:
     """The page of a company, region or category (the key as it is stored, URL-encoded)."""
     return f"/{kind}/{quote(key, safe='')}"
+
+
+def _events(engine: Engine, table: query.Table) -> list[dict[str, Any]]:
+    """Event rows with the key of their company, for a link to its page."""
+    rows = _rows(table)
+    keys = overview.keys_of(engine, "company", {r["company"] for r in rows if r["company"]})
+    return [{**r, "company_key": keys.get(r["company"])} for r in rows]
 
 
 def _rows(table: query.Table) -> list[dict[str, Any]]:
