@@ -55,17 +55,21 @@ def top_by_kind(engine: Engine, f: Filters, kinds: tuple[str, ...], limit: int) 
     and key; counted from the raw rows in one pass (for a few thousand articles, e.g. chosen by `ids`)."""
     with Session(engine) as s:
         resolve(s, f)
-        stmt = (select(Mention.entity_id, func.count(func.distinct(Mention.article_id)))
-                .join(Article, Article.id == Mention.article_id)
-                .where(counted(f.passing), *article_conditions(f)).group_by(Mention.entity_id))
-        counts = {eid: n for eid, n in s.execute(stmt)}
-        named = names(s, set(counts))
-    out: dict[str, Ranked] = {kind: [] for kind in kinds}
-    for eid, n in counts.items():
-        kind, name, key = named[eid]
-        if kind in out:
-            out[kind].append((name, key, n))
-    return {kind: sorted(rows, key=lambda r: (-r[2], r[0], r[1]))[:limit] for kind, rows in out.items()}
+        stmt = (select(Entity.kind, Mention.entity_id, func.count(func.distinct(Mention.article_id)))
+                .join(Article, Article.id == Mention.article_id).join(Entity, Entity.id == Mention.entity_id + 0)
+                .where(counted(f.passing), Entity.kind.in_(kinds), *article_conditions(f))
+                .group_by(Entity.kind, Mention.entity_id))
+        counts: dict[str, dict[int, int]] = {kind: {} for kind in kinds}
+        for kind, eid, n in s.execute(stmt):
+            counts[kind][eid] = n
+        # names only for what can be shown: the best `limit` of each kind and any tied with the last
+        wanted: set[int] = set()
+        for found in counts.values():
+            floor = sorted(found.values(), reverse=True)[limit - 1] if len(found) >= limit else 0
+            wanted |= {eid for eid, n in found.items() if n >= floor}
+        named = names(s, wanted)
+    return {kind: sorted(((named[eid][1], named[eid][2], n) for eid, n in found.items() if eid in named),
+                         key=lambda r: (-r[2], r[0], r[1]))[:limit] for kind, found in counts.items()}
 
 
 def event_types(engine: Engine, f: Filters, of_articles: bool = False) -> dict[str, tuple[int, int]]:

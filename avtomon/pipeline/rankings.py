@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
-from avtomon.pipeline.filters import Filters, article_conditions, counted
+from avtomon.pipeline.filters import Filters, article_conditions, counted, in_ids
 from avtomon.pipeline.rollups import by_month, in_days, split
 
 
@@ -180,8 +180,10 @@ def pair_raw(s: Session, left_kind: str, right_kind: str, f: Filters, totals: di
 def names(s: Session, ids: set[int]) -> dict[int, tuple[str, str, str]]:
     """Entity id → (kind, name, key)."""
     out = {}
-    for chunk in chunks(sorted(ids)):
+    dialect = s.get_bind().dialect.name
+    # PostgreSQL takes the ids as one array parameter; SQLite in chunks under its bound-parameter limit
+    for chunk in [sorted(ids)] if dialect == "postgresql" else chunks(sorted(ids)):
         for eid, kind, name, key in s.execute(select(Entity.id, Entity.kind, Entity.name, Entity.key)
-                                              .where(Entity.id.in_(chunk))):
+                                              .where(in_ids(Entity.id, chunk, dialect))):
             out[eid] = (kind, name, key)
     return out
