@@ -24,6 +24,19 @@ def _loopback(host: str) -> bool:
             return False
 
 
+def _check_free(host: str, port: int) -> None:
+    """A clear error (exit 2) for an address in use or not this machine's, before the server starts."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as exc:
+        raise ConfigProblem(f"cannot listen on {host}:{port} ({exc.strerror or exc}): another program (another "
+                            f"avtomon serve?) uses the port, or the address is not this machine's; choose "
+                            f"another with --port or --host") from None
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Any other than this machine's loopback needs --token.")
@@ -60,6 +73,8 @@ def serve(ctx: Context, host: str, port: int, token: str | None, tz: str) -> Non
     except AvtomonError as exc:
         raise ConfigProblem(str(exc)) from None
     from avtomon.cli_common import _safe_url
+
+    _check_free(host, port)
 
     click.echo(f"avtomon serve: http://{host}:{port}/ (read-only, {_safe_url(ctx.db)})", err=True)
     uvicorn.run(create_app(engine, tz=tz, token=token), host=host, port=port, log_level="warning",

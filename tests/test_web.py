@@ -310,6 +310,17 @@ def test_serve_refuses_other_hosts_without_token(tmp_path: Path) -> None:
     assert not (tmp_path / "x.db").exists()  # the view never creates a store
 
 
+def test_serve_says_when_the_port_is_taken(web_store: str) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["--db", web_store, "serve", "--port", str(port)])
+    assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
 def test_url_events_match_the_extractor() -> None:
     assert list(EVENT_TYPES_RU) == list(TYPES)
 
