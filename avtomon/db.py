@@ -225,6 +225,11 @@ def _upgrade_once(engine: Engine, shown: str) -> None:
             upgrade(engine)
 
 
+def _cannot_open(shown: str, exc: DBAPIError) -> StoreError:
+    kind, reason = problem_of(exc)
+    return StoreError(f"cannot open the store {shown}: {reason} ({HINTS[kind]})")
+
+
 def open_store(url: str, migrate: bool = True, create: bool = True) -> Engine:
     """Open the store, creating or upgrading the schema when needed.
 
@@ -253,10 +258,8 @@ def open_store(url: str, migrate: bool = True, create: bool = True) -> Engine:
                                  f"`avtomon db upgrade` or `avtomon ingest` creates one)")
             _upgrade_once(engine, shown)
     except DBAPIError as exc:
-        kind, reason = problem_of(exc)
-        raise StoreError(f"cannot open the store {shown}: {reason} ({HINTS[kind]})") from None
+        raise _cannot_open(shown, exc) from None
     return engine
-
 
 
 READ_TIMEOUT_MS = 30_000  # a read-only PostgreSQL statement running longer is cancelled (a page, not a job)
@@ -288,8 +291,7 @@ def open_readonly(url: str) -> Engine:
     try:
         current = _is_current(engine)
     except DBAPIError as exc:
-        kind, reason = problem_of(exc)
-        raise StoreError(f"cannot open the store {shown}: {reason} ({HINTS[kind]})") from None
+        raise _cannot_open(shown, exc) from None
     if not current:
         raise StoreError(f"{shown}: not an avtomon store of the current version (run `avtomon db upgrade` "
                          f"once; the web view only reads)")

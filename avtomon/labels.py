@@ -27,6 +27,8 @@ HEADERS_RU = {
 # company kinds other than a maker of a product category (those are named by the category)
 COMPANY_KINDS_RU = {"carmaker": "автопроизводитель", "dealer": "дилер", "leasing": "лизинговая компания",
                     "investor": "инвестор", "brand": "марка"}
+MONTHS_RU = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
+             "ноябрь", "декабрь")
 SHEETS_RU = {"Articles": "Статьи", "Mentions": "Упоминания", "Companies": "Компании", "Regions": "Регионы",
              "Categories": "Категории", "Events": "События"}
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session
 
 from avtomon.models import Article, Entity, EntityDay, EntityMonth, Event, EventDay, Mention, PairDay, PairMonth
@@ -23,12 +23,23 @@ from avtomon.pipeline.filters import (
     count_periods,
     counted,
     event_conditions,
+    period_start,
     plan_newest,
+    published_in,
     resolve,
     zone,
 )
-from avtomon.pipeline.rankings import entity_totals, names, one_entity, pair_raw, shown_only, spans, uses_rollups
-from avtomon.pipeline.rollups import PAIR_KINDS, in_days, split
+from avtomon.pipeline.rankings import (
+    contenders,
+    entity_totals,
+    names,
+    one_entity,
+    pair_raw,
+    shown_only,
+    spans,
+    uses_rollups,
+)
+from avtomon.pipeline.rollups import PAIR_KINDS, as_date, in_days, split, touched_days
 
 Ranked = list[tuple[str, str, int]]  # (name, key, articles), best first
 
@@ -62,12 +73,7 @@ def top_by_kind(engine: Engine, f: Filters, kinds: tuple[str, ...], limit: int) 
         counts: dict[str, dict[int, int]] = {kind: {} for kind in kinds}
         for kind, eid, n in s.execute(stmt):
             counts[kind][eid] = n
-        # names only for what can be shown: the best `limit` of each kind and any tied with the last
-        wanted: set[int] = set()
-        for found in counts.values():
-            floor = sorted(found.values(), reverse=True)[limit - 1] if len(found) >= limit else 0
-            wanted |= {eid for eid, n in found.items() if n >= floor}
-        named = names(s, wanted)
+        named = names(s, set().union(*(contenders(found, limit) for found in counts.values())))
     return {kind: sorted(((named[eid][1], named[eid][2], n) for eid, n in found.items() if eid in named),
                          key=lambda r: (-r[2], r[0], r[1]))[:limit] for kind, found in counts.items()}
 
@@ -98,10 +104,7 @@ def sources(engine: Engine, f: Filters) -> dict[str, int]:
 
 def period_of(value: datetime, by: str, tz: ZoneInfo) -> date:
     """The day, Monday of the week or first of the month of a stored UTC time, in zone `tz`."""
-    d = value.replace(tzinfo=UTC).astimezone(tz).date()
-    if by == "week":
-        return d - timedelta(days=d.weekday())
-    return d.replace(day=1) if by == "month" else d
+    return period_start(value.replace(tzinfo=UTC).astimezone(tz).date(), by)
 
 
 def event_series(engine: Engine, f: Filters, by: str = "day") -> dict[str, Counter[date]]:
@@ -120,7 +123,7 @@ def event_series(engine: Engine, f: Filters, by: str = "day") -> dict[str, Count
         if by != "day":
             windows, periods = set(), {}
             for kind, utc_day, n in _per_day(s, f, cond):
-                d0 = datetime.combine(utc_day if isinstance(utc_day, date) else date.fromisoformat(utc_day), time())
+                d0 = datetime.combine(as_date(utc_day), time())
                 if d0 not in periods:
                     periods[d0] = (period_of(d0, by, tz), period_of(d0 + timedelta(days=1, microseconds=-1), by, tz))
                 first, last = periods[d0]
@@ -129,14 +132,13 @@ def event_series(engine: Engine, f: Filters, by: str = "day") -> dict[str, Count
                     out[kind][first] += n
                 else:
                     windows.add(d0)
-        chunks = [None] if windows is None else [sorted(windows)[i : i + 200] for i in range(0, len(windows), 200)]
-        for chunk in chunks:
-            # the windows' articles first (by the index on publication time), then their events
-            # the days' articles first (by the index on publication time), then their events
-            days = [] if chunk is None else [Event.article_id.in_(select(Article.id).where(or_(*(
-                and_(Article.published_at >= d0, Article.published_at < d0 + timedelta(days=1)) for d0 in chunk))))]
+        # the cut days' articles first (by the index on publication time), then their events
+        parts = [None] if windows is None else [
+            Event.article_id.in_(select(Article.id).where(within))
+            for within in published_in([(d0, d0 + timedelta(days=1)) for d0 in sorted(windows)])]
+        for part in parts:
             stmt = (select(Event.type, Article.published_at).join(Article, Article.id == Event.article_id)
-                    .where(*days, *cond))
+                    .where(*([] if part is None else [part]), *cond))
             for kind, published in s.execute(stmt):
                 times[kind].append(published)
     for kind, found in times.items():
@@ -152,8 +154,7 @@ def _per_day(s: Session, f: Filters, cond: list) -> list[tuple[str, date | str, 
     if entity is not None:
         d = EventDay
         n = d.events if f.passing else d.events_about
-        first = f.since.date() if f.since else None
-        end = (f.until - timedelta(microseconds=1)).date() + timedelta(days=1) if f.until else None
+        first, end = touched_days(f.since, f.until)
         day = func.date(d.day)  # as text on SQLite: parsed by date.fromisoformat, not row by row by SQLAlchemy
         stmt = (select(d.type, day, func.sum(n))
                 .where(d.entity_id == entity, d.guessed.is_(False), *in_days(d.day, first, end), *shown_only(d, f))
@@ -173,8 +174,7 @@ def entity_series(engine: Engine, kind: str, keys: list[str], f: Filters) -> dic
         return out
     d = EntityDay
     n = d.articles if f.passing else d.articles_about
-    first = f.since.date() if f.since else None
-    end = (f.until - timedelta(microseconds=1)).date() + timedelta(days=1) if f.until else None
+    first, end = touched_days(f.since, f.until)
     with Session(engine) as s:
         stmt = (select(Entity.key, d.day, func.sum(n)).join(Entity, Entity.id == d.entity_id)
                 .where(Entity.kind == kind, Entity.key.in_(keys), d.guessed.is_(False), *in_days(d.day, first, end),
@@ -203,9 +203,7 @@ def related(engine: Engine, kind: str, key: str, other: str, f: Filters, limit: 
             counts = _pair_counts(s, pair, kind == pair[0], ids[0], f)
         else:
             counts = {eid: t.articles for eid, t in entity_totals(s, other, one).items() if eid not in ids}
-        # names only for the entities that can be shown: the best `limit` and any tied with the last
-        floor = sorted(counts.values(), reverse=True)[limit - 1] if len(counts) >= limit else 0
-        named = names(s, {eid for eid, n in counts.items() if n >= floor})
+        named = names(s, contenders(counts, limit))
     rows = [(named[eid][1], named[eid][2], n) for eid, n in counts.items() if eid in named]
     return sorted(rows, key=lambda r: (-r[2], r[0], r[1]))[:limit]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
@@ -20,11 +20,13 @@ from avtomon.pipeline.filters import (
     counted,
     event_conditions,
     local,
+    period_start,
     plan_newest,
+    published_in,
     resolve,
     zone,
 )
-from avtomon.pipeline.rankings import entity_days, entity_totals, names, one_entity, pair_totals
+from avtomon.pipeline.rankings import contenders, entity_days, entity_totals, names, one_entity, pair_totals
 from avtomon.pipeline.rollups import next_month
 
 KINDS = {"companies": "company", "regions": "region", "categories": "category", "persons": "person",
@@ -58,10 +60,8 @@ def top_entities(engine: Engine, kind: str, f: Filters) -> Table:
     with Session(engine) as s:
         resolve(s, f)
         totals = entity_totals(s, kind, f)
-        # names only for what can rank among the first `limit` + 1 (ties with the last are broken by name)
-        counts = sorted((t.articles for t in totals.values()), reverse=True)
-        floor = counts[limit] if len(counts) > limit else 0
-        named = names(s, {eid for eid, t in totals.items() if t.articles >= floor})
+        # names only for what can rank among the first `limit` + 1 (one more tells whether rows were cut)
+        named = names(s, contenders({eid: t.articles for eid, t in totals.items()}, limit + 1))
     ranked = sorted(((eid, t) for eid, t in totals.items() if eid in named),
                     key=lambda it: (-it[1].articles, named[it[0]][1], named[it[0]][2]))
     found, cut = _limited(ranked, limit)
@@ -144,14 +144,6 @@ def entities_of(s: Session, ids: list[int], passing: bool = False) -> dict[int, 
     return out
 
 
-def _period(d: date, by: str) -> date:
-    if by == "week":
-        return d - timedelta(days=d.weekday())
-    if by == "month":
-        return d.replace(day=1)
-    return d
-
-
 def _label(d: date, by: str) -> str:
     return d.strftime("%Y-%m") if by == "month" else d.isoformat()
 
@@ -172,8 +164,8 @@ def trend(engine: Engine, f: Filters, by: str = "week", compare: bool = False) -
         else:
             series["articles"] = _counts(s, f, by)
     found = [d for counts in series.values() for d in counts]
-    first = _period(_d(f.since, f.tz), by) if f.since else min(found, default=None)  # type: ignore[arg-type]
-    last = _period(_d(f.until - timedelta(microseconds=1), f.tz), by) if f.until else max(found, default=None)  # type: ignore[arg-type,operator]
+    first = period_start(_d(f.since, f.tz), by) if f.since else min(found, default=None)  # type: ignore[arg-type]
+    last = period_start(_d(f.until - timedelta(microseconds=1), f.tz), by) if f.until else max(found, default=None)  # type: ignore[arg-type,operator]
     rows: list[list[object]] = []
     current = first
     while current is not None and last is not None and current <= last:
@@ -217,7 +209,7 @@ def _counts_from_rollups(s: Session, f: Filters, by: str, entity: int) -> Counte
         if (start, end) != (d0, d1):  # a day cut by --since or --until: its raw rows counted per period
             windows.append((start, end))
             continue
-        first, last = _period(_d(d0, f.tz), by), _period(_d(d1 - timedelta(microseconds=1), f.tz), by)  # type: ignore[arg-type]
+        first, last = period_start(_d(d0, f.tz), by), period_start(_d(d1 - timedelta(microseconds=1), f.tz), by)  # type: ignore[arg-type]
         if first == last:
             counts[first] += total
             continue
@@ -244,9 +236,7 @@ def _window_rows(s: Session, f: Filters, windows: list[tuple[datetime, datetime]
     order = sorted(range(len(windows)), key=lambda i: windows[i][0])
     starts = [windows[i][0] for i in order]
     base = replace(f, since=None, until=None, entity_first=False)  # parts of days: their articles come first
-    for lo in range(0, len(order), 200):
-        chosen = [windows[i] for i in order[lo : lo + 200]]
-        within = or_(*(and_(Article.published_at >= a, Article.published_at < b) for a, b in chosen))
+    for within in published_in([windows[i] for i in order]):
         stmt = select(Article.published_at).where(Article.published_guessed.is_(False), within,
                                                   *article_conditions(base))
         for published in s.scalars(stmt):

@@ -177,6 +177,13 @@ def pair_raw(s: Session, left_kind: str, right_kind: str, f: Filters, totals: di
         totals[(left, right)] = totals.get((left, right), 0) + articles
 
 
+def contenders(counts: dict[int, int], limit: int) -> set[int]:
+    """The ids that can be among the first `limit` of a ranking by count: the best `limit` and any tied
+    with the last of them (ties are broken by name, so those need their names looked up too)."""
+    floor = sorted(counts.values(), reverse=True)[limit - 1] if len(counts) >= limit else 0
+    return {eid for eid, n in counts.items() if n >= floor}
+
+
 def names(s: Session, ids: set[int]) -> dict[int, tuple[str, str, str]]:
     """Entity id → (kind, name, key)."""
     out = {}

@@ -62,20 +62,17 @@ def refresh_days(session: Session, days: Iterable[date]) -> None:
         rows = _pair_rows(session, on_day)
         if rows:
             session.execute(PairDay.__table__.insert(), rows)
-    refresh_event_days(session, ordered)
+        session.execute(delete(EventDay).where(EventDay.day == day))
+        rows = _event_rows(session, on_day)
+        if rows:
+            session.execute(EventDay.__table__.insert(), rows)
     for month in months:
         _refresh_month(session, month)
 
 
-def refresh_event_days(session: Session, days: Iterable[date]) -> None:
-    """Recount the event rollups of these days from the raw tables, in the caller's transaction."""
-    for day in sorted(set(days)):
-        start = datetime.combine(day, time())
-        session.execute(delete(EventDay).where(EventDay.day == day))
-        rows = _event_rows(session, and_(Article.published_at >= start,
-                                         Article.published_at < start + timedelta(days=1)))
-        if rows:
-            session.execute(EventDay.__table__.insert(), rows)
+def as_date(value: date | str) -> date:
+    """A day from SQL's date(): a date on PostgreSQL, ISO text on SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _refresh_month(session: Session, month: date) -> None:
@@ -175,7 +172,7 @@ def _event_rows(session: Session, condition) -> list[dict]:  # type: ignore[no-u
             .group_by(day, Mention.entity_id, Event.type, shown, guessed))
     for d, eid, kind, sh, g, n, n_about in session.execute(stmt):
         found[(d, eid, kind, bool(sh), bool(g))] = [n, n_about]
-    return [{"day": d if isinstance(d, date) else date.fromisoformat(d), "entity_id": eid, "type": kind,
+    return [{"day": as_date(d), "entity_id": eid, "type": kind,
              "shown": sh, "guessed": g, "events": n, "events_about": n_about}
             for (d, eid, kind, sh, g), (n, n_about) in found.items()]
 
@@ -201,8 +198,7 @@ def add_articles(session: Session, article_ids: list[int]) -> None:
         condition = Article.id.in_(chunk)
         for row in session.execute(_entity_counts(condition)):
             values = dict(zip(_ENTITY_COLUMNS, row, strict=True))
-            if isinstance(values["day"], str):  # SQLite's date() is text
-                values["day"] = date.fromisoformat(values["day"])
+            values["day"] = as_date(values["day"])
             entity_rows.append(values)
         pair_rows += _pair_rows(session, condition)
         event_rows += _event_rows(session, condition)
@@ -317,6 +313,13 @@ def split(since: datetime | None, until: datetime | None) -> Split:
     if until is not None and end_day is not None and datetime.combine(end_day, time()) < until:
         edges.append((datetime.combine(end_day, time()), until))
     return Split(first_day, end_day, tuple(edges))
+
+
+def touched_days(since: datetime | None, until: datetime | None) -> tuple[date | None, date | None]:
+    """[first, end) of the UTC days that [since, until) touches, whole or in part (None: unbounded)."""
+    first = since.date() if since else None
+    end = (until - timedelta(microseconds=1)).date() + timedelta(days=1) if until else None
+    return first, end
 
 
 def in_days(column, first: date | None, end: date | None) -> list:  # type: ignore[no-untyped-def,type-arg]

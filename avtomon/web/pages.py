@@ -15,15 +15,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
-from avtomon.labels import KINDS_RU, category_names, region_names
+from avtomon.labels import KINDS_RU, MONTHS_RU, category_names, region_names
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.pipeline import overview, query
 from avtomon.pipeline.filters import Filters
 from avtomon.web.charts import bars, sparkline
-from avtomon.web.params import BadRequest, filters_from, number
+from avtomon.web.params import MAX_PAGE, BadRequest, filters_from, number
 
-MONTHS_RU = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
-             "ноябрь", "декабрь")
 PER_PAGE = 20
 TOP = 10
 SAMPLE = 2000  # facets and the entities named together are counted on at most this many newest articles
@@ -76,7 +74,7 @@ def search(engine: Engine, params: QueryParams, tz: str) -> dict[str, Any]:
     """A page of articles for the filters, newest first, with facet counts over them (over their newest
     SAMPLE when there are more: the page says so)."""
     f = filters_from(params, tz)
-    page = number(params, "page", 1, 1, 1000)
+    page = number(params, "page", 1, 1, MAX_PAGE)
     newest = overview.newest(engine, replace(f), SAMPLE)
     total = len(newest) if len(newest) < SAMPLE else overview.count_articles(engine, replace(f))
     on = _only(f, newest)
