@@ -114,7 +114,7 @@ def _report_poll(ctx: Context, summary: Any) -> None:
     """Each failure once (the raw log lines go to the log file), then the summary line."""
     if not ctx.quiet:
         if summary.offline:
-            first = summary.failed[0]
+            first = min(summary.failed, key=lambda o: o.feed)  # the same example every run, not the fastest
             click.echo(f"  offline? all {len(summary.failed)} feeds failed to resolve their hosts ({first.feed}: "
                        f"{first.error}); check this machine's network and DNS, the feeds are tried again next run",
                        err=True)
