@@ -307,8 +307,9 @@ def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int, workers
 from avtomon.cli_extract import analyze, evaluate, extract  # noqa: E402  (registered below)
 from avtomon.cli_query import export, query, refetch  # noqa: E402
 from avtomon.cli_serve import serve  # noqa: E402
+from avtomon.cli_stories import stories  # noqa: E402
 
-for _command in (extract, analyze, evaluate, query, export, refetch, serve):
+for _command in (extract, analyze, evaluate, query, export, refetch, serve, stories):
     cli.add_command(_command)
 
 

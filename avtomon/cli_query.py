@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from avtomon.pipeline.filters import Filters
 
 # the query commands' default row limits (a test keeps them equal to pipeline.query.DEFAULT_LIMITS)
-DEFAULT_LIMITS = {"entities": 20, "events": 100, "articles": 50, "pairs": 50}
+DEFAULT_LIMITS = {"entities": 20, "events": 100, "articles": 50, "pairs": 50, "stories": 30}
 # spelled out here so `--help` needs no import of the extractors (a test keeps it equal to events.TYPES)
 EVENT_TYPES = ["launch", "investment", "suspension", "localization", "sales", "partnership", "model_launch", "deal",
                "output", "recall"]
@@ -90,23 +90,27 @@ def limited(default: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 def _entity_command(name: str) -> click.Command:
-    doc = f"""Top {name} by number of articles, with mentions, first and last seen.
+    doc = f"""Top {name} by number of articles (or of stories), with mentions, first and last seen.
 
     \b
     Example:
       avtomon query {name} --since 30d --limit 10
+      avtomon query {name} --since 7d --count stories
       avtomon query {name} --region Калининградская --format csv > {name}.csv
     """
 
     @click.command(name, help=doc)
     @limited(DEFAULT_LIMITS["entities"])
+    @click.option("--count", "unit", type=click.Choice(["articles", "stories"]), default="articles",
+                  show_default=True, help="Rank by articles, or by stories: five outlets' versions of one news "
+                                          "count once.")
     @format_option
     @pass_ctx
-    def command(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
-        from avtomon.pipeline.query import KINDS, top_entities
+    def command(ctx: Context, fmt: str | None, wide: bool, unit: str, **kw: Any) -> None:
+        from avtomon.pipeline.query import KINDS, top_by_stories, top_entities
 
-        _run(ctx, fmt, lambda engine, f: top_entities(engine, KINDS[name], f), make_filters(**kw),
-             name.capitalize())
+        rank = top_by_stories if unit == "stories" else top_entities
+        _run(ctx, fmt, lambda engine, f: rank(engine, KINDS[name], f), make_filters(**kw), name.capitalize())
 
     return command
 
@@ -157,6 +161,24 @@ def query_articles(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None
     from avtomon.pipeline.query import articles
 
     _run(ctx, fmt, articles, make_filters(**kw), "Articles")
+
+
+@query.command("stories")
+@limited(DEFAULT_LIMITS["stories"])
+@format_option
+@pass_ctx
+def query_stories(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
+    """Stories (one news from several outlets): id, first seen, articles, sources, title, link, companies,
+    events once per type and company; most articles first.
+
+    \b
+    Example:
+      avtomon query stories --since 7d
+      avtomon query stories --company КАМАЗ --since 30d --format csv > kamaz-stories.csv
+    """
+    from avtomon.pipeline.query import stories
+
+    _run(ctx, fmt, stories, make_filters(**kw), "Stories")
 
 
 @query.command("trend")

@@ -23,6 +23,7 @@ HEADERS_RU = {
     "name": "название", "mention": "упоминание", "start": "начало", "end": "конец", "passing": "вскользь",
     "articles": "статей", "mentions": "упоминаний", "first_seen": "впервые", "last_seen": "последний раз",
     "company": "компания", "type": "событие", "region": "регион", "sentence": "предложение", "snippet": "фрагмент",
+    "story_id": "сюжет", "story": "сюжет", "sources": "источников", "stories": "сюжетов",
 }
 # company kinds other than a maker of a product category (those are named by the category)
 COMPANY_KINDS_RU = {"carmaker": "автопроизводитель", "dealer": "дилер", "leasing": "лизинговая компания",

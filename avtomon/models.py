@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -112,11 +113,40 @@ class Article(Base):
     extracted_at: Mapped[datetime | None] = mapped_column(DateTime)
     relevance: Mapped[float | None] = mapped_column(Float)
     relevant: Mapped[bool | None] = mapped_column(Boolean)
+    # the story (the same news from several outlets) the article belongs to; NULL until grouped
+    # (ix_articles_story_id: a story's articles, and the grouping backlog WHERE story_id IS NULL)
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
     mentions: Mapped[list[Mention]] = relationship(back_populates="article", cascade="all, delete-orphan",
                                                    passive_deletes=True)
     events: Mapped[list[Event]] = relationship(back_populates="article", cascade="all, delete-orphan",
                                                passive_deletes=True)
+
+
+class Story(Base):
+    """The same news, reworded by several outlets: its articles point here (articles.story_id)."""
+
+    __tablename__ = "stories"
+    __table_args__ = (Index("ix_stories_first_seen", "first_seen"),)  # the newest stories
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(DateTime)  # the earliest article's published time (UTC)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)  # the latest article's
+    title: Mapped[str] = mapped_column(Text, default="")  # the earliest article's title
+    lead_article_id: Mapped[int | None] = mapped_column(Integer)  # the earliest article
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    sources: Mapped[int] = mapped_column(Integer, default=0)  # distinct feeds
+
+
+class ArticleSignature(Base):
+    """The MinHash of an article's content lemmas (avtomon.stories.signature), kept for grouping."""
+
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+    words: Mapped[int] = mapped_column(Integer)  # how many distinct content lemmas the MinHash is of
+    figures: Mapped[str] = mapped_column(Text, default="")  # the figures it gives, space-separated
 
 
 class Entity(Base):

@@ -60,7 +60,7 @@ def neutralize(value: Any) -> Any:
 def _article_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
     with Session(engine) as s:
         stmt = (select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
-                       Article.url, Article.relevance, Article.text_source, Article.text)
+                       Article.url, Article.relevance, Article.story_id, Article.text_source, Article.text)
                 .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.url))
         if f.limit:
             stmt = stmt.limit(f.limit)
@@ -68,12 +68,12 @@ def _article_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
         for chunk in result.partitions(CHUNK):
             entities = entities_of(s, [r[0] for r in chunk], f.passing)
             events = _event_types(s, [r[0] for r in chunk])
-            for aid, published, guessed, feed, title, url, relevance, source, text in chunk:
+            for aid, published, guessed, feed, title, url, relevance, story, source, text in chunk:
                 ent = entities.get(aid, {})
                 yield [aid, zoned(published, f.tz), bool(guessed), feed, title, url, relevance,
                        ", ".join(ent.get("company", [])),
                        ", ".join(ent.get("region", [])), ", ".join(ent.get("category", [])),
-                       ", ".join(events.get(aid, [])), source, text]
+                       ", ".join(events.get(aid, [])), story, source, text]
 
 
 def _event_types(s: Session, ids: list[int]) -> dict[int, list[str]]:
@@ -117,7 +117,8 @@ def sheets(engine: Engine, f: Filters) -> dict[str, Sheet]:
     """Every exportable table, lazily."""
     return {
         "articles": Sheet("Articles", ["id", "published", "published_guessed", "source", "title", "url", "relevance",
-                                       "companies", "regions", "categories", "events", "text_source", "text"],
+                                       "companies", "regions", "categories", "events", "story_id", "text_source",
+                                       "text"],
                           _article_rows(engine, f)),
         "mentions": Sheet("Mentions", ["article_id", "published", "source", "title", "kind", "key", "name",
                                        "mention", "start", "end", "passing"], _mention_rows(engine, f)),

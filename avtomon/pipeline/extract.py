@@ -29,6 +29,7 @@ from avtomon.extractors.records import Analysis, EntityHit
 from avtomon.models import Article, Entity, Event, Feed, Mention
 from avtomon.pipeline.rollups import add_articles, had_facts, refresh_days
 from avtomon.pipeline.search import index_articles, index_backlog
+from avtomon.stories.grouping import GroupSummary, Print, group_new, store_prints
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,14 @@ class ExtractSummary:
     failed: int = 0
     mentions: int = 0
     events: int = 0
+    grouped: GroupSummary | None = None  # the story grouping that followed
 
     def line(self) -> str:
-        return (f"{self.articles} articles extracted, {self.failed} failed, {self.mentions} mentions, "
+        line = (f"{self.articles} articles extracted, {self.failed} failed, {self.mentions} mentions, "
                 f"{self.events} events")
+        if self.grouped and self.grouped.articles:
+            line += f"; {self.grouped.articles} grouped into stories ({self.grouped.stories} new)"
+        return line
 
 
 SEARCH_BACKLOG = 20_000  # articles of an older store added to the search index per run (a few minutes at most)
@@ -207,7 +212,9 @@ def _store_batch(engine: Engine, worker: str, articles: Sequence[Article], resul
             m, e = store_analyses(session, [a for a, _ in good], [r for _, r in good])  # type: ignore[misc]
             summary.mentions += m
             summary.events += e
-        index_articles(session, [(a.id, a.title, a.text) for a, _ in good + bad])
+        lemmas = index_articles(session, [(a.id, a.title, a.text) for a, _ in good + bad])
+        # the story grouping after the run compares these (the lemmas are at hand here, not later)
+        store_prints(session, {a.id: Print.of(lemmas[a.id], f"{a.title}\n{a.text}") for a, _ in good})
         add_articles(session, [a.id for a, _ in good if a.id not in again])
         refresh_days(session, {a.published_at.date() for a, _ in good if a.id in again})
         for article, exc in bad:
@@ -287,6 +294,7 @@ def extract(engine: Engine, batch: int = settings.EXTRACT_BATCH, reextract: bool
             on_batch(len(articles))
     if backlog:
         index_backlog(engine, SEARCH_BACKLOG)
+        summary.grouped = group_new(engine)
     return summary
 
 
@@ -356,6 +364,7 @@ def extract_parallel(engine: Engine, workers: int, batch: int = settings.EXTRACT
         for proc in procs:
             proc.join()
     index_backlog(engine, SEARCH_BACKLOG)
+    total.grouped = group_new(engine)
     return total
 
 

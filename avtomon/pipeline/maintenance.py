@@ -82,6 +82,10 @@ def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneR
             poll_runs=s.scalar(select(func.count()).where(PollRun.started_at < older_than)) or 0,
             dry_run=dry_run)
         if not dry_run:
+            from avtomon.stories.grouping import refresh_stories
+
+            touched = set(s.scalars(select(Article.story_id).where(Article.published_at < older_than,
+                                                                   Article.story_id.is_not(None)).distinct()))
             s.execute(delete(Mention).where(Mention.article_id.in_(old)))
             s.execute(delete(Event).where(Event.article_id.in_(old)))
             s.execute(delete(Article).where(Article.published_at < older_than))
@@ -93,6 +97,7 @@ def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneR
             s.execute(delete(EntityMonth).where(EntityMonth.month < older_than.date().replace(day=1)))
             s.execute(delete(PairMonth).where(PairMonth.month < older_than.date().replace(day=1)))
             refresh_days(s, [older_than.date()])
+            refresh_stories(s, touched)  # a story loses its old articles, or goes with the last of them
             _raise_horizon(s, older_than)
     return counts
 

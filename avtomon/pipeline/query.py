@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
-from avtomon.models import Article, Entity, Event, Mention
+from avtomon.models import Article, Entity, Event, Mention, Story
 from avtomon.pipeline.filters import (
     Filters,
     article_conditions,
@@ -35,7 +35,7 @@ PAIRS = {"company-region": ("company", "region"), "company-category": ("company"
          "region-category": ("region", "category")}
 SNIPPET = 200
 # rows a query returns without --limit (the CLI shows them in --help)
-DEFAULT_LIMITS = {"entities": 20, "events": 100, "articles": 50, "pairs": 50}
+DEFAULT_LIMITS = {"entities": 20, "events": 100, "articles": 50, "pairs": 50, "stories": 30}
 
 
 @dataclass
@@ -68,6 +68,68 @@ def top_entities(engine: Engine, kind: str, f: Filters) -> Table:
     rows = [[named[eid][1], named[eid][2], t.articles, t.mentions, _d(t.first, f.tz), _d(t.last, f.tz)]
             for eid, t in found]
     return Table(["name", "key", "articles", "mentions", "first_seen", "last_seen"], rows, cut)
+
+
+def top_by_stories(engine: Engine, kind: str, f: Filters) -> Table:
+    """Entities of one kind ranked by the number of stories (the same news from several outlets counts
+    once) among the articles the filters match; an article not grouped yet counts as its own story."""
+    limit = f.limit or DEFAULT_LIMITS["entities"]
+    story = func.coalesce(Article.story_id, -Article.id)
+    with Session(engine) as s:
+        resolve(s, f)
+        stmt = (select(Entity.name, Entity.key, func.count(distinct(story)), func.count(distinct(Article.id)),
+                       func.min(Article.published_at), func.max(Article.published_at))
+                .select_from(Mention).join(Entity, Entity.id == Mention.entity_id)
+                .join(Article, Article.id == Mention.article_id)
+                .where(Entity.kind == kind, counted(f.passing), *article_conditions(f))
+                .group_by(Entity.id, Entity.name, Entity.key)
+                .order_by(func.count(distinct(story)).desc(), Entity.name, Entity.key).limit(limit + 1))
+        found, cut = _limited(list(s.execute(stmt)), limit)
+    rows = [[name, key, n, arts, _d(first, f.tz), _d(last, f.tz)] for name, key, n, arts, first, last in found]
+    return Table(["name", "key", "stories", "articles", "first_seen", "last_seen"], rows, cut)
+
+
+def stories(engine: Engine, f: Filters) -> Table:
+    """Stories of the articles the filters match, most articles first (then newest, then id): the first
+    time seen, articles and sources, the title and link of the earliest article, its companies, and
+    its events once per type and company whatever number of outlets reported them."""
+    limit = f.limit or DEFAULT_LIMITS["stories"]
+    with Session(engine) as s:
+        resolve(s, f)
+        n = func.count(Article.id)
+        stmt = (select(Article.story_id, n, func.count(distinct(Article.feed)), func.min(Article.published_at))
+                .where(Article.story_id.is_not(None), *article_conditions(f)).group_by(Article.story_id)
+                .order_by(n.desc(), func.min(Article.published_at).desc(), Article.story_id).limit(limit + 1))
+        found, cut = _limited(list(s.execute(stmt)), limit)
+        ids = [r[0] for r in found]
+        info = {st.id: st for st in s.scalars(select(Story).where(Story.id.in_(ids)))} if ids else {}
+        members: dict[int, list[int]] = defaultdict(list)
+        for sid, aid in s.execute(select(Article.story_id, Article.id).where(Article.story_id.in_(ids))):
+            members[sid].append(aid)
+        every = [a for m in members.values() for a in m]
+        entities = entities_of(s, every, f.passing)
+        facts = _story_events(s, every)
+        leads = dict(s.execute(select(Article.id, Article.url).where(
+            Article.id.in_([st.lead_article_id for st in info.values() if st.lead_article_id]))).all())
+    rows = []
+    for sid, count, feeds, first in found:
+        st = info[sid]
+        companies = sorted({c for a in members[sid] for c in entities.get(a, {}).get("company", [])})
+        events = sorted({e for a in members[sid] for e in facts.get(a, ())})
+        rows.append([sid, _d(first, f.tz), count, feeds, st.title, leads.get(st.lead_article_id or -1),
+                     ", ".join(companies), "; ".join(f"{t}: {c}" if c else t for t, c in events)])
+    return Table(["story", "first_seen", "articles", "sources", "title", "url", "companies", "events"], rows, cut)
+
+
+def _story_events(s: Session, ids: list[int]) -> dict[int, set[tuple[str, str]]]:
+    """(type, company name) of each article's events: a story has each pair once."""
+    found: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for part in chunks(ids):
+        for aid, etype, name in s.execute(select(Event.article_id, Event.type, Entity.name)
+                                          .outerjoin(Entity, Entity.id == Event.company_id)
+                                          .where(Event.article_id.in_(part))):
+            found[aid].add((etype, name or ""))
+    return found
 
 
 def _d(value: datetime | None, tz: str) -> date | None:

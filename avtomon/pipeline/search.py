@@ -41,10 +41,11 @@ def query_lemmas(query: str) -> list[str]:
     return list(dict.fromkeys(lemma_text(query).split()))
 
 
-def index_articles(session: Session, rows: Sequence[tuple[int, str, str]]) -> None:
-    """(Re)index articles given as (id, title, text), in the caller's transaction."""
+def index_articles(session: Session, rows: Sequence[tuple[int, str, str]]) -> dict[int, str]:
+    """(Re)index articles given as (id, title, text), in the caller's transaction; returns each one's
+    lemma text (story grouping reads it too)."""
     if not rows:
-        return
+        return {}
     ids = [r[0] for r in rows]
     values = [{"id": aid, "lemmas": lemma_text(f"{title}\n{body}")} for aid, title, body in rows]
     if session.get_bind().dialect.name == "postgresql":
@@ -55,6 +56,7 @@ def index_articles(session: Session, rows: Sequence[tuple[int, str, str]]) -> No
         session.execute(text("DELETE FROM article_search WHERE rowid IN (SELECT value FROM json_each(:ids))"),
                         {"ids": str(ids)})
         session.execute(text("INSERT INTO article_search (rowid, lemmas) VALUES (:id, :lemmas)"), values)
+    return {v["id"]: v["lemmas"] for v in values}
 
 
 def _indexed(dialect: str):  # type: ignore[no-untyped-def]

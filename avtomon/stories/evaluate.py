@@ -1,0 +1,129 @@
+"""Measure story grouping on a labelled set: pairwise precision and recall.
+
+A labelled set is JSON lines, one article each: `group` (articles of one group are one news), `feed`,
+`published` (ISO time, UTC) and either `title` + `text` or `gold`: the id of a story in the gold file
+(`data/gold/dev.jsonl`), whose title and text are taken from there. The articles go into a new
+SQLite store in a temporary folder and through the same extraction and grouping as `avtomon ingest`;
+then every pair of articles counts: in one story and in one group (right), in one story only (wrong
+join), in one group only (missed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import combinations
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from avtomon.errors import AvtomonError
+from avtomon.models import Article
+
+
+class LabelledSetError(AvtomonError):
+    """The labelled set cannot be read."""
+
+
+@dataclass(frozen=True)
+class Labelled:
+    group: str
+    feed: str
+    published: datetime
+    title: str
+    text: str
+
+
+@dataclass
+class StoryScore:
+    articles: int
+    groups: int
+    stories: int
+    right: int = 0  # pairs in one story and one group
+    wrong: int = 0  # pairs in one story, two groups
+    missed: int = 0  # pairs in one group, two stories
+    wrong_pairs: list[tuple[str, str]] = field(default_factory=list)
+    missed_pairs: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.right / (self.right + self.wrong) if self.right + self.wrong else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.right / (self.right + self.missed) if self.right + self.missed else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def load(path: Path, gold: Path | None) -> list[Labelled]:
+    """Read a labelled set; rows with `gold` take their title and text from the gold file."""
+    try:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise LabelledSetError(f"cannot read the labelled set {path}: {exc}") from exc
+    stories: dict[str, dict] = {}
+    if any("gold" in r for r in rows):
+        if gold is None or not gold.exists():
+            raise LabelledSetError(f"{path} takes texts from the gold file, and {gold} does not exist; "
+                                   "pass --gold data/gold/dev.jsonl")
+        stories = {s["id"]: s for s in (json.loads(x) for x in gold.read_text(encoding="utf-8").splitlines() if x)}
+    items = []
+    for n, r in enumerate(rows, 1):
+        source = stories.get(r["gold"]) if "gold" in r else r
+        if source is None or "group" not in r or "published" not in r:
+            raise LabelledSetError(f"{path}, line {n}: needs group, published and title + text or a known gold id")
+        items.append(Labelled(str(r["group"]), r.get("feed", "labelled"), datetime.fromisoformat(r["published"]),
+                              source["title"], source["text"]))
+    return items
+
+
+def score(items: Sequence[Labelled], stories: Sequence[int]) -> StoryScore:
+    """Pairwise agreement of the stories found with the labelled groups."""
+    result = StoryScore(articles=len(items), groups=len({i.group for i in items}), stories=len(set(stories)))
+    for (a, sa), (b, sb) in combinations(zip(items, stories, strict=True), 2):
+        same_group, same_story = a.group == b.group, sa == sb
+        if same_group and same_story:
+            result.right += 1
+        elif same_story:
+            result.wrong += 1
+            result.wrong_pairs.append((a.title, b.title))
+        elif same_group:
+            result.missed += 1
+            result.missed_pairs.append((a.title, b.title))
+    return result
+
+
+def group_labelled(items: Sequence[Labelled]) -> list[int]:
+    """The story of each item, found by storing, extracting and grouping them in a new store."""
+    from avtomon.db import open_store
+    from avtomon.pipeline.extract import extract
+
+    with tempfile.TemporaryDirectory(prefix="avtomon-stories-") as tmp:
+        engine = open_store(f"sqlite:///{Path(tmp) / 'eval.db'}")
+        try:
+            with Session(engine) as session, session.begin():
+                for n, item in enumerate(items):
+                    digest = hashlib.sha256(f"{n}\n{item.title}\n{item.text}".encode()).hexdigest()
+                    session.add(Article(url=f"https://labelled.invalid/{n}", feed=item.feed, title=item.title,
+                                        text=item.text, published_at=item.published, fetched_at=item.published,
+                                        content_hash=digest))
+            extract(engine)
+            with Session(engine) as session:
+                found = dict(session.execute(select(Article.url, Article.story_id)).all())
+        finally:
+            engine.dispose()
+    return [found[f"https://labelled.invalid/{n}"] or -n - 1 for n in range(len(items))]
+
+
+def evaluate(path: Path, gold: Path | None) -> StoryScore:
+    items = load(path, gold)
+    return score(items, group_labelled(items))

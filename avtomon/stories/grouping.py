@@ -1,0 +1,289 @@
+"""Join each newly extracted article to a story of the last days, or start one.
+
+Runs after extraction (`extract`, `ingest`) over the articles not grouped yet, oldest first, one
+transaction per chunk: an article with `story_id` NULL is the backlog, so a run killed half-way leaves
+every article either in a whole story or waiting for the next run. One grouping pass at a time per
+store: the first statement of each transaction takes the store's write lock (SQLite) or an advisory
+lock (PostgreSQL), so two extract processes never start two stories for one news.
+
+An article joins the story of its closest earlier article (estimated Jaccard similarity of content
+lemmas, see `signature`) published within `WINDOW` of it, when the two are close enough and do not
+disagree: two articles that both name companies must share one, and two that both give figures must
+share one. The first keeps apart the same template news («X отзывает Y машин») about different
+carmakers; the second two monthly sales reports, or two recalls of one carmaker, whose wording is
+alike and whose numbers are not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from datasketch import LeanMinHash, MinHashLSH
+from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from avtomon.db import chunks, conflict_insert
+from avtomon.models import Article, ArticleSignature, Entity, Mention, StoreState, Story
+from avtomon.pipeline.lock import advisory_key
+from avtomon.stories.signature import (
+    NUM_PERM,
+    containment,
+    figures,
+    from_bytes,
+    minhash,
+    shingles,
+    similarity,
+    to_bytes,
+)
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=72)  # how far apart two outlets' versions of one news can be published
+JOIN = 0.25  # estimated Jaccard similarity of content lemmas from which two articles are one story
+# or: a short version (a feed's lead) with this share of its words inside the other, and JOIN_SHORT
+CONTAINED, JOIN_SHORT = 0.65, 0.12
+LSH_THRESHOLD = 0.1  # the index returns candidates down to about JOIN_SHORT (the estimate is noisy)
+CHUNK = 500  # articles grouped per transaction
+RUN_LIMIT = 20_000  # per run after extraction: an upgraded store's history is grouped over a few runs
+LOCK_KEY = "stories_grouped_at"  # store_state row written first: the grouping pass's lock and last run
+
+
+@dataclass
+class Member:
+    """An article already in a story, as the grouping compares it."""
+
+    article_id: int
+    story_id: int
+    published_at: datetime
+    mark: Print
+    companies: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Print:
+    """What grouping compares of an article: the MinHash of its content lemmas, how many there are, and
+    its figures (`signature.figures`)."""
+
+    signature: LeanMinHash
+    words: int
+    figures: frozenset[str]
+
+    @staticmethod
+    def of(lemmas: str, raw: str) -> Print:
+        words = shingles(lemmas)
+        return Print(minhash(words), len(words), figures(raw))
+
+    def close_to(self, other: Print) -> float:
+        """How close the two are as versions of one news (0 when not close enough)."""
+        j = similarity(self.signature, other.signature)
+        if j >= JOIN or (j >= JOIN_SHORT and containment(j, self.words, other.words) >= CONTAINED):
+            return j
+        return 0.0
+
+
+@dataclass
+class GroupSummary:
+    articles: int = 0
+    joined: int = 0  # articles that joined an existing story
+    stories: int = 0  # stories started
+
+    def line(self) -> str:
+        return f"{self.articles} articles grouped: {self.joined} joined a story, {self.stories} new stories"
+
+
+@dataclass
+class Window:
+    """The grouped articles of a time range, in an LSH index (datasketch) for their near neighbours."""
+
+    lsh: MinHashLSH = field(default_factory=lambda: MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM))
+    members: dict[int, Member] = field(default_factory=dict)
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def add(self, m: Member) -> None:
+        if m.article_id not in self.members:
+            self.members[m.article_id] = m
+            self.lsh.insert(m.article_id, m.mark.signature)
+
+    def forget_before(self, moment: datetime) -> None:
+        for aid in [a for a, m in self.members.items() if m.published_at < moment]:
+            self.lsh.remove(aid)
+            del self.members[aid]
+        if self.start is not None and self.start < moment:
+            self.start = moment
+
+    def best(self, article_id: int, published_at: datetime, mark: Print,
+             companies: frozenset[int]) -> Member | None:
+        """The closest member that can be the same news, or None."""
+        found: list[tuple[float, int, Member]] = []
+        for aid in self.lsh.query(mark.signature):
+            m = self.members[aid]
+            if aid == article_id or abs(m.published_at - published_at) > WINDOW:
+                continue
+            if _disjoint(companies, m.companies) or _disjoint(mark.figures, m.mark.figures):
+                continue
+            score = mark.close_to(m.mark)
+            if score:
+                found.append((score, -aid, m))
+        return max(found, key=lambda f: (f[0], f[1]))[2] if found else None
+
+
+def _disjoint(a: frozenset, b: frozenset) -> bool:
+    """Both sides have some and share none."""
+    return bool(a) and bool(b) and not a & b
+
+
+def _lock(session: Session, now: datetime) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key("stories")})
+    # on SQLite this write, the transaction's first statement, takes the store's write lock (a read first
+    # would let two passes read one state and the second fail to write)
+    stamp = now.isoformat(timespec="seconds")
+    upsert = conflict_insert(session.get_bind().dialect.name)(StoreState).values(key=LOCK_KEY, value=stamp)
+    session.execute(upsert.on_conflict_do_update(index_elements=["key"], set_={"value": stamp}))
+
+
+def _companies(session: Session, ids: Sequence[int]) -> dict[int, frozenset[int]]:
+    found: dict[int, set[int]] = {}
+    for part in chunks(list(ids)):
+        rows = session.execute(select(Mention.article_id, Mention.entity_id)
+                               .join(Entity, Entity.id == Mention.entity_id)
+                               .where(Mention.article_id.in_(part), Entity.kind == "company"))
+        for aid, eid in rows:
+            found.setdefault(aid, set()).add(eid)
+    return {aid: frozenset(found.get(aid, ())) for aid in ids}
+
+
+def _stored(data: bytes, words: int, figs: str) -> Print:
+    return Print(from_bytes(data), words, frozenset(figs.split()))
+
+
+def prints(session: Session, rows: Sequence[tuple[int, str, str]]) -> dict[int, Print]:
+    """The stored print of each (id, title, text), computing and storing the missing ones."""
+    found = {aid: _stored(data, words, figs) for part in chunks([r[0] for r in rows])
+             for aid, data, words, figs in session.execute(
+                 select(ArticleSignature.article_id, ArticleSignature.minhash, ArticleSignature.words,
+                        ArticleSignature.figures).where(ArticleSignature.article_id.in_(part)))}
+    missing = [(aid, title, body) for aid, title, body in rows if aid not in found]
+    if missing:
+        from avtomon.pipeline.search import lemma_text
+
+        made = {aid: Print.of(lemma_text(f"{title}\n{body}"), f"{title}\n{body}") for aid, title, body in missing}
+        store_prints(session, made)
+        found.update(made)
+    return found
+
+
+def store_prints(session: Session, made: dict[int, Print]) -> None:
+    """Store (replace) articles' prints, in the caller's transaction."""
+    if not made:
+        return
+    for part in chunks(list(made)):
+        session.execute(delete(ArticleSignature).where(ArticleSignature.article_id.in_(part)))
+    session.execute(ArticleSignature.__table__.insert(),
+                    [{"article_id": aid, "minhash": to_bytes(p.signature), "words": p.words,
+                      "figures": " ".join(sorted(p.figures))} for aid, p in made.items()])
+
+
+def _load(session: Session, window: Window, start: datetime, end: datetime) -> None:
+    """Put the grouped articles published in [start, end] into the window (those not in it yet)."""
+    if window.start is not None and window.end is not None and window.start <= start and end <= window.end:
+        return
+    rows = session.execute(select(Article.id, Article.story_id, Article.published_at, ArticleSignature.minhash,
+                                  ArticleSignature.words, ArticleSignature.figures)
+                           .join(ArticleSignature, ArticleSignature.article_id == Article.id)
+                           .where(Article.published_at.between(start, end), Article.story_id.is_not(None))).all()
+    rows = [r for r in rows if r[0] not in window.members]
+    companies = _companies(session, [r[0] for r in rows])
+    for aid, sid, published, data, words, figs in rows:
+        window.add(Member(aid, sid, published, _stored(data, words, figs), companies[aid]))
+    window.start = start if window.start is None else min(window.start, start)
+    window.end = end if window.end is None else max(window.end, end)
+
+
+def refresh_stories(session: Session, story_ids: set[int]) -> None:
+    """Recount the stories' articles, sources, first and last time, title and lead article."""
+    for part in chunks(sorted(story_ids)):
+        rows = session.execute(select(Article.story_id, Article.id, Article.published_at, Article.feed, Article.title)
+                               .where(Article.story_id.in_(part)).order_by(Article.published_at, Article.id)).all()
+        by_story: dict[int, list] = {}
+        for row in rows:
+            by_story.setdefault(row.story_id, []).append(row)
+        for sid in part:
+            members = by_story.get(sid)
+            if not members:
+                session.execute(delete(Story).where(Story.id == sid))
+                continue
+            lead = members[0]
+            session.execute(update(Story).where(Story.id == sid).values(
+                first_seen=lead.published_at, last_seen=members[-1].published_at, title=lead.title,
+                lead_article_id=lead.id, articles=len(members), sources=len({m.feed for m in members})))
+
+
+def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, datetime, str, str]],
+                 summary: GroupSummary) -> None:
+    marks = prints(session, [(aid, title, body) for aid, _, title, body in rows])
+    companies = _companies(session, [r[0] for r in rows])
+    _load(session, window, rows[0][1] - WINDOW, rows[-1][1] + WINDOW)
+    touched: set[int] = set()
+    for aid, published, title, _ in rows:
+        best = window.best(aid, published, marks[aid], companies[aid])
+        if best is None:
+            story = Story(first_seen=published, last_seen=published, title=title, lead_article_id=aid, articles=1,
+                          sources=1)
+            session.add(story)
+            session.flush()
+            sid = story.id
+            summary.stories += 1
+        else:
+            sid = best.story_id
+            summary.joined += 1
+        session.execute(update(Article).where(Article.id == aid).values(story_id=sid))
+        window.add(Member(aid, sid, published, marks[aid], companies[aid]))
+        touched.add(sid)
+    refresh_stories(session, touched)
+    summary.articles += len(rows)
+
+
+def group_new(engine: Engine, limit: int | None = RUN_LIMIT, now: datetime | None = None) -> GroupSummary:
+    """Group the extracted articles that have no story yet, oldest first; returns what was done."""
+    summary = GroupSummary()
+    window = Window()
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    while limit is None or summary.articles < limit:
+        size = CHUNK if limit is None else min(CHUNK, limit - summary.articles)
+        with Session(engine) as session, session.begin():
+            _lock(session, now)
+            rows = session.execute(select(Article.id, Article.published_at, Article.title, Article.text)
+                                   .where(Article.story_id.is_(None), Article.extract_status == "done")
+                                   .order_by(Article.published_at, Article.id).limit(size)).all()
+            if not rows:
+                break
+            if window.end is not None and rows[0][1] - WINDOW > window.end:
+                window = Window()  # a gap in the history: nothing loaded so far can be a neighbour
+            else:
+                window.forget_before(rows[0][1] - WINDOW)
+            _group_chunk(session, window, [tuple(r) for r in rows], summary)
+    return summary
+
+
+def rebuild(engine: Engine) -> GroupSummary:
+    """Forget every story and group all articles again (after a change of the rules or thresholds).
+
+    One transaction for the forgetting; then the usual chunks. Killed half-way, the rest is grouped by
+    the next run.
+    """
+    with Session(engine) as session, session.begin():
+        _lock(session, datetime.now(UTC).replace(tzinfo=None))
+        session.execute(update(Article).where(Article.story_id.is_not(None)).values(story_id=None))
+        session.execute(delete(Story))
+    return group_new(engine, limit=None)
+
+
+def backlog(session: Session) -> int:
+    """Extracted articles waiting for their story."""
+    return session.scalar(select(func.count()).where(Article.story_id.is_(None),
+                                                     Article.extract_status == "done")) or 0

@@ -1,0 +1,230 @@
+"""Stories: outlets' versions of one news grouped at ingest, incrementally, on SQLite and PostgreSQL;
+rebuilt alike; counted by queries and exports; measured on the labelled set.
+
+The feeds here carry tests/data/stories/labelled.jsonl's own rewrites (our writing: regression tests).
+The quality figure is the labelled set's, with the real gold stories as hard negatives
+(test_labelled_set_quality)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from avtomon.cli import cli
+from avtomon.db import open_store
+from avtomon.models import Article, Story
+from avtomon.stories.signature import containment, figures
+from tests.conftest import shared_data, write_feeds
+from tests.store_fixture import fresh_store, rss
+
+LABELLED = Path(__file__).parent / "data" / "stories" / "labelled.jsonl"
+START = datetime(2026, 3, 2, 7, 0)
+
+
+def rewrites() -> list[dict]:
+    """The labelled set's own texts: {group, feed, title, text}, in file order."""
+    rows = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]
+    return [r for r in rows if "text" in r]
+
+
+def items(rows: list[dict], hours: int, host: str) -> list[dict]:
+    return [{"title": r["title"], "text": r["text"], "link": f"https://{host}.example.ru/{r['group']}-{i}",
+             "date": START + timedelta(hours=hours, minutes=7 * i)} for i, r in enumerate(rows)]
+
+
+def run(url: str, feeds: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--db", url, "--feeds", str(feeds), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# outlet B's versions of three of outlet A's stories, reworded (full texts, as an agency rewrites a story)
+OUTLET_B = {
+    "d054": ("Komatsu остановила завод в Ярославле",
+             "Производитель спецтехники Komatsu приостанавливает работу ярославского завода «Комацу Мэнуфэкчуринг "
+             "Рус», выпускавшего экскаваторы и карьерные самосвалы: поставки в Россию прекращены с 30 марта из-за "
+             "проблем с логистикой и неясных финансовых условий. Выручка ярославского предприятия в 2020 году — "
+             "6 млрд рублей, «Комацу СНГ» — 60,4 млрд рублей."),
+    "d064": ("Костромская «Итэлма» займет у ФРП 622 млн рублей",
+             "Фонд развития промышленности одобрил заем 622 млн рублей под 5% годовых производителю автоэлектроники "
+             "«Итэлма». Деньги направят на локализацию блоков ABS и ESP на заводе в Костроме, рассчитанном на "
+             "1,2 млн блоков в год. Российских деталей в этих системах сейчас около 25%, компания планирует "
+             "довести их долю до 55%. Крупнейший заказчик ABS — АвтоВАЗ."),
+    "d017": ("Конвейеры АвтоВАЗа снова запущены",
+             "АвтоВАЗ 25 апреля вышел из корпоративного отпуска и возобновил сборку Lada Granta, Vesta, Largus, "
+             "XRAY и Niva Travel в Тольятти и Ижевске. Выпуск Niva Legend пока не начат: не хватает датчиков ABS "
+             "от Bosch, которая приостановила работу в России. По словам губернатора Самарской области Дмитрия "
+             "Азарова, автозавод нашел поставщиков комплектующих в Азии."),
+}
+
+
+def serve_two_outlets(server: HTTPServer, tmp: Path) -> tuple[Path, dict[str, list[str]]]:
+    """Outlet A carries the first rewrite of each group, outlet B another version of three of them (two
+    hours later); returns feeds.yaml and each group's titles."""
+    first: dict[str, dict] = {}
+    for r in rewrites():
+        first.setdefault(r["group"], r)
+    second = [{"group": g, "title": t, "text": x} for g, (t, x) in OUTLET_B.items()]
+    server.expect_request("/a.xml").respond_with_data(rss(items(list(first.values()), 0, "a")))
+    server.expect_request("/b.xml").respond_with_data(rss(items(second, 2, "b")))
+    feeds = write_feeds(tmp / "feeds.yaml", [{"name": "Outlet A", "url": server.url_for("/a.xml")},
+                                             {"name": "Outlet B", "url": server.url_for("/b.xml")}])
+    titles: dict[str, list[str]] = defaultdict(list)
+    for r in [*first.values(), *second]:
+        titles[r["group"]].append(r["title"])
+    return feeds, titles
+
+
+def partition(url: str) -> dict[str, int]:
+    engine = open_store(url, migrate=False)
+    try:
+        with Session(engine) as s:
+            return dict(s.execute(select(Article.title, Article.story_id)).all())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    with fresh_store(request, tmp_path) as url:
+        yield url
+
+
+def test_outlets_versions_are_one_story_and_template_news_are_not(backend: str, httpserver: HTTPServer,
+                                                                   tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+    feeds, titles = serve_two_outlets(httpserver, tmp_path)
+    out = run(backend, feeds, "ingest")
+    assert "grouped into stories" in out
+    story = partition(backend)
+    for group, names in titles.items():
+        assert len({story[t] for t in names}) == 1, f"{group}: {names} split"
+    # every group is its own story: the two monthly sales reports (d021, d096: the same wording, other
+    # figures) and the two Toyota-plant stories (d088, d089) included
+    assert len({story[names[0]] for names in titles.values()}) == len(titles)
+    engine = open_store(backend, migrate=False)
+    try:
+        with Session(engine) as s:
+            two = s.scalars(select(Story).where(Story.articles == 2)).all()
+            assert len(two) == sum(len(n) == 2 for n in titles.values())
+            assert all(st.sources == 2 and st.title in {n[0] for n in titles.values()} for st in two)
+            # the earliest article leads: outlet A published two hours before outlet B
+            assert all(st.first_seen < st.last_seen for st in two)
+    finally:
+        engine.dispose()
+
+
+def test_a_later_version_joins_the_story_and_a_week_later_one_does_not(backend: str, httpserver: HTTPServer,
+                                                                       tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+    komatsu = next(r for r in rewrites() if r["group"] == "d054")
+    # the same news reworded by another outlet a day later, and again a week later (a new story by then)
+    later = {**komatsu, "title": OUTLET_B["d054"][0], "text": OUTLET_B["d054"][1]}
+    week = {**later, "title": "Komatsu закрыла завод в Ярославле (обзор недели)"}
+    for path, item in (("/a.xml", items([komatsu], 0, "a")), ("/b.xml", items([later], 24, "b")),
+                       ("/c.xml", items([week], 24 * 8, "c"))):
+        httpserver.expect_request(path).respond_with_data(rss(item))
+    feeds = write_feeds(tmp_path / "feeds.yaml", [{"name": "A", "url": httpserver.url_for("/a.xml")}])
+    run(backend, feeds, "ingest")
+    feeds = write_feeds(tmp_path / "feeds.yaml", [{"name": n, "url": httpserver.url_for(f"/{n.lower()}.xml")}
+                                                  for n in "ABC"])
+    run(backend, feeds, "ingest")
+    story = partition(backend)
+    assert story[komatsu["title"]] == story[later["title"]]
+    assert story[week["title"]] != story[komatsu["title"]]
+
+
+def test_rebuild_gives_the_same_stories_and_a_lost_grouping_is_caught_up(backend: str, httpserver: HTTPServer,
+                                                                         tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+    feeds, _ = serve_two_outlets(httpserver, tmp_path)
+    run(backend, feeds, "ingest")
+    before = partition(backend)
+    assert "articles grouped" in run(backend, feeds, "stories", "--rebuild")
+    after = partition(backend)
+    same_before = {(a, b) for a in before for b in before if before[a] == before[b]}
+    assert same_before == {(a, b) for a in after for b in after if after[a] == after[b]}
+    # a run killed between extraction and grouping leaves story_id NULL: the next one groups them
+    engine = open_store(backend, migrate=False)
+    try:
+        with Session(engine) as s, s.begin():
+            s.execute(text("UPDATE articles SET story_id = NULL"))
+            s.execute(text("DELETE FROM stories"))
+    finally:
+        engine.dispose()
+    assert run(backend, feeds, "stories").startswith(f"{len(before)} articles grouped")
+    again = partition(backend)
+    assert all(v is not None for v in again.values())
+    assert same_before == {(a, b) for a in again for b in again if again[a] == again[b]}
+
+
+def test_queries_and_exports_count_stories(httpserver: HTTPServer, tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    feeds, titles = serve_two_outlets(httpserver, tmp_path)
+    run(url, feeds, "ingest")
+    out = run(url, feeds, "query", "stories", "--since", "2026-03-01", "--until", "2026-03-10", "--format", "json")
+    rows = json.loads(out)
+    pairs = [r for r in rows if r["articles"] == 2]
+    assert len(pairs) == sum(len(n) == 2 for n in titles.values()) and all(r["sources"] == 2 for r in pairs)
+    loan = next(r for r in rows if "Итэлм" in r["title"])
+    events = loan["events"].split("; ")
+    assert loan["articles"] == 2 and "investment: Итэлма" in events
+    assert len(events) == len(set(events))  # each (type, company) once per story, not once per outlet
+    every = ("--since", "2026-03-01", "--limit", "1000", "--format", "json")  # no «rows cut» line
+    by_articles = {r["key"]: r["articles"] for r in json.loads(run(url, feeds, "query", "companies", *every))}
+    by_stories = json.loads(run(url, feeds, "query", "companies", "--count", "stories", *every))
+    avtovaz = next(r for r in by_stories if r["key"] == "avtovaz")
+    assert avtovaz["articles"] == by_articles["avtovaz"] and avtovaz["stories"] < avtovaz["articles"]
+    run(url, feeds, "export", str(tmp_path / "a.csv"), "--table", "articles")
+    with open(tmp_path / "a.csv", encoding="utf-8-sig") as fh:
+        exported = list(csv.DictReader(fh))
+    story = partition(url)
+    assert all(int(r["story_id"]) == story[r["title"]] for r in exported)
+    engine = open_store(url, migrate=False)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(DISTINCT story_id) FROM v_articles")).scalar() == len(titles)
+    finally:
+        engine.dispose()
+
+
+def test_prune_recounts_stories(httpserver: HTTPServer, tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    feeds, _ = serve_two_outlets(httpserver, tmp_path)
+    run(url, feeds, "ingest")
+    # outlet A's versions are two hours older than outlet B's: pruning between them halves the pairs
+    run(url, feeds, "prune", "--older-than", (START + timedelta(hours=2)).date().isoformat())
+    engine = open_store(url, migrate=False)
+    try:
+        with Session(engine) as s:
+            counts = dict(s.execute(select(Story.id, Story.articles)).all())
+            real = dict(s.execute(text("SELECT story_id, count(*) FROM articles GROUP BY story_id")).all())
+    finally:
+        engine.dispose()
+    assert counts == {k: v for k, v in real.items() if k is not None}
+
+
+def test_labelled_set_quality(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+    """The issue's bar: pairwise precision >= 0.95 and recall >= 0.90 on the labelled set."""
+    gold = shared_data() / "gold" / "dev.jsonl"
+    result = CliRunner().invoke(cli, ["stories", "--eval", str(LABELLED), "--gold", str(gold)])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("precision"))
+    precision, recall = float(line.split()[1]), float(line.split()[3])
+    assert precision >= 0.95 and recall >= 0.90, result.output
+    missing = CliRunner().invoke(cli, ["stories", "--eval", str(LABELLED), "--gold", str(tmp_path / "none.jsonl")])
+    assert missing.exit_code == 2 and "--gold" in missing.output
+
+
+def test_figures_and_containment() -> None:
+    assert figures("продано 56 148 машин, на 43,4% меньше; в 2023 году с 1 по 5 марта, КАМАЗ-54901") == {
+        "56148", "43.4", "54901"}
+    assert figures("Завод открыли в июне") == frozenset()
+    # a lead of 20 words, 15 of them in a full text of 80: Jaccard 15/85, containment 0.75
+    assert containment(15 / 85, 20, 80) == pytest.approx(0.75)
