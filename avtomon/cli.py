@@ -44,10 +44,13 @@ from avtomon.errors import AvtomonError
 @click.option("--companies", "companies_file", type=click.Path(dir_okay=False),
               help="Your own companies.yaml: companies and aliases added to the shipped gazetteer (env "
                    "AVTOMON_COMPANIES; default: companies.yaml beside the feeds file, when there is one).")
+@click.option("--watches", "watches_file", type=click.Path(dir_okay=False), envvar="AVTOMON_WATCHES",
+              help="Watch-lists and alert channels (env AVTOMON_WATCHES; default: watches.yaml beside the feeds "
+                   "file, when there is one). See docs/alerts.md.")
 @click.version_option(package_name="avtomon")
 @click.pass_context
 def cli(ctx: click.Context, db: str, feeds_file: str, quiet: bool, verbose: int, log_file: str | None,
-        log_format: str, companies_file: str | None) -> None:
+        log_format: str, companies_file: str | None, watches_file: str | None) -> None:
     """Monitor Russian auto-industry news: poll feeds, extract facts, query them.
 
     \b
@@ -57,7 +60,11 @@ def cli(ctx: click.Context, db: str, feeds_file: str, quiet: bool, verbose: int,
     """
     from avtomon.logs import setup_logging
 
-    ctx.obj = Context(db=db, feeds=feeds_file, quiet=quiet, verbose=verbose)
+    if watches_file is None and (Path(feeds_file).resolve().parent / "watches.yaml").is_file():
+        watches_file = str(Path(feeds_file).resolve().parent / "watches.yaml")
+    elif watches_file is not None and not Path(watches_file).is_file():
+        raise ConfigProblem(f"--watches {watches_file}: no such file (see docs/alerts.md for its format)")
+    ctx.obj = Context(db=db, feeds=feeds_file, quiet=quiet, verbose=verbose, watches=watches_file)
     # the terminal shows what the commands print; raw log lines go there only with -v (always to the file)
     level = logging.CRITICAL if quiet else (logging.ERROR if not verbose else logging.INFO - 10 * (verbose - 1))
     try:
@@ -297,19 +304,40 @@ def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int, workers
                                             else "extraction failed")
         extracted = run_extract(ctx, batch, False, None, workers)
         ctx.on_failure = None
+        alerted = _run_alerts(ctx)
     if ctx.quiet:
-        click.echo(f"{summary.line()}; {extracted.line()}")
+        click.echo(f"{summary.line()}; {extracted.line()}" + (f"; {alerted}" if alerted else ""))
     else:
         click.echo(extracted.line())
+        if alerted:
+            click.echo(alerted)
     _exit_status(summary, extracted)
 
 
+def _run_alerts(ctx: Context) -> str | None:
+    """After an ingest: raise and send the watches' alerts. A broken watches file or a channel that is
+    down is said in the line; the ingest itself stands (exit status unchanged)."""
+    if ctx.watches is None:
+        return None
+    from avtomon.alerts import run as run_alerts
+
+    try:
+        config = ctx.watches_config()
+    except ConfigProblem as exc:
+        return f"alerts skipped: {exc.message}"
+    result = run_alerts(ctx.engine(), config)
+    for problem in result.raised.problems:
+        click.echo(f"  {problem}", err=True)
+    return result.line()
+
+
+from avtomon.cli_alerts import alerts, digest  # noqa: E402
 from avtomon.cli_extract import analyze, evaluate, extract  # noqa: E402  (registered below)
 from avtomon.cli_query import export, query, refetch  # noqa: E402
 from avtomon.cli_serve import serve  # noqa: E402
 from avtomon.cli_stories import stories  # noqa: E402
 
-for _command in (extract, analyze, evaluate, query, export, refetch, serve, stories):
+for _command in (extract, analyze, evaluate, query, export, refetch, serve, stories, alerts, digest):
     cli.add_command(_command)
 
 

@@ -147,8 +147,25 @@ class Context:
     feeds: str
     quiet: bool
     verbose: int = 0
+    watches: str | None = None  # watches.yaml: given, or beside the feeds file when there is one
     _engine: Any = None
     on_failure: Any = None  # prints what a run did before it failed (the summary line)
+
+    def watches_config(self, required: bool = False):  # type: ignore[no-untyped-def]
+        """The checked watches file, or None when there is none (ConfigProblem when it is wrong)."""
+        from pathlib import Path
+
+        from avtomon.alerts.config import load_watches
+
+        if self.watches is None:
+            if required:
+                raise ConfigProblem("no watches file: pass --watches FILE, set AVTOMON_WATCHES, or put "
+                                    "watches.yaml beside the feeds file (see docs/alerts.md)")
+            return None
+        try:
+            return load_watches(Path(self.watches))
+        except AvtomonError as exc:
+            raise ConfigProblem(str(exc)) from None
 
     def engine(self, create: bool = False):  # type: ignore[no-untyped-def]
         """The store, opened (and migrated) once per command. Only commands that write (`create`) may

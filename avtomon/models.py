@@ -149,6 +149,46 @@ class ArticleSignature(Base):
     figures: Mapped[str] = mapped_column(Text, default="")  # the figures it gives, space-separated
 
 
+class Alert(Base):
+    """Something a watch raised (a new story that matches it, or a spike of a company's stories), kept
+    so that it is sent once: an alert is written with one pending delivery per channel, in one
+    transaction, before anything is sent."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_watch_article", "watch", "article_id"),  # was this story alerted?
+                      Index("ix_alerts_watch_created", "watch", "created_at"))  # a watch's Atom feed
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # story | spike
+    story_id: Mapped[int | None] = mapped_column(Integer)
+    # the story's lead article when the alert was raised: after a regrouping the story of this article
+    # is still the one alerted (story ids change, article ids do not)
+    article_id: Mapped[int | None] = mapped_column(Integer)
+    entity_id: Mapped[int | None] = mapped_column(Integer)  # a spike's company
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)  # the alert as JSON: what every channel sends
+
+
+class Delivery(Base):
+    """One alert to one channel: pending until the channel took it, retried on later runs."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("alert_id", "channel", name="uq_deliveries_alert_channel"),
+                      Index("ix_deliveries_status", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10))  # pending | sending | sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_try_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class Entity(Base):
     """A company, organization, region, category or person, identified by (kind, key)."""
 

@@ -186,6 +186,11 @@ def test_queries_and_exports_count_stories(httpserver: HTTPServer, tmp_path: Pat
         exported = list(csv.DictReader(fh))
     story = partition(url)
     assert all(int(r["story_id"]) == story[r["title"]] for r in exported)
+    # the events sheet too: an analyst keeps one event per (story, type, company) in Excel
+    run(url, feeds, "export", str(tmp_path / "e.csv"), "--table", "events")
+    with open(tmp_path / "e.csv", encoding="utf-8-sig") as fh:
+        events = list(csv.DictReader(fh))
+    assert events and all(int(r["story_id"]) == story[r["title"]] for r in events)
     engine = open_store(url, migrate=False)
     try:
         with engine.connect() as conn:

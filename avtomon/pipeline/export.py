@@ -100,7 +100,7 @@ def _event_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
     company, region = aliased(Entity), aliased(Entity)
     with Session(engine) as s:
         stmt = (select(Event.article_id, Article.published_at, Article.feed, company.name, Event.type, region.key,
-                       Event.categories, Article.title, Event.sentence, Article.url)
+                       Event.categories, Article.title, Event.sentence, Article.url, Article.story_id)
                 .join(Article, Article.id == Event.article_id)
                 .outerjoin(company, company.id == Event.company_id).outerjoin(region, region.id == Event.region_id)
                 .where(and_(True, *event_conditions(f))).order_by(*EVENT_ORDER, company.name))
@@ -125,7 +125,7 @@ def sheets(engine: Engine, f: Filters) -> dict[str, Sheet]:
         **{key: Sheet(key.capitalize(), ENTITY_HEADERS, _entity_rows(engine, kind, f))
            for key, kind in (("companies", "company"), ("regions", "region"), ("categories", "category"))},
         "events": Sheet("Events", ["article_id", "published", "source", "company", "type", "region", "categories",
-                                   "title", "sentence", "url"], _event_rows(engine, f)),
+                                   "title", "sentence", "url", "story_id"], _event_rows(engine, f)),
     }
 
 

@@ -11,10 +11,12 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from avtomon.errors import AvtomonError
 
@@ -28,6 +30,24 @@ class LockBusy(AvtomonError):
 def advisory_key(name: str) -> int:
     """A stable signed 64-bit key for PostgreSQL's advisory locks."""
     return int.from_bytes(hashlib.sha256(f"avtomon:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def pass_lock(session: Session, name: str, now: datetime) -> None:
+    """One `name` pass at a time per store, until the session's transaction ends; call it first.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: this function's write (store_state
+    `<name>_at` = now) is the transaction's first statement, so it takes the store's write lock; a read
+    first would let two passes read one state and the second fail to write.
+    """
+    from avtomon.db import conflict_insert
+    from avtomon.models import StoreState
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(name)})
+    stamp = now.isoformat(timespec="seconds")
+    upsert = conflict_insert(dialect)(StoreState).values(key=f"{name}_at", value=stamp)
+    session.execute(upsert.on_conflict_do_update(index_elements=["key"], set_={"value": stamp}))
 
 
 def lock_path(engine: Engine, name: str = "ingest") -> Path | None:

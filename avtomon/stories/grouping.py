@@ -21,13 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from avtomon.db import chunks, conflict_insert
-from avtomon.models import Article, ArticleSignature, Entity, Mention, StoreState, Story
-from avtomon.pipeline.lock import advisory_key
+from avtomon.db import chunks
+from avtomon.models import Article, ArticleSignature, Entity, Mention, Story
+from avtomon.pipeline.lock import pass_lock
 from avtomon.stories.signature import (
     NUM_PERM,
     containment,
@@ -45,10 +46,13 @@ WINDOW = timedelta(hours=72)  # how far apart two outlets' versions of one news 
 JOIN = 0.25  # estimated Jaccard similarity of content lemmas from which two articles are one story
 # or: a short version (a feed's lead) with this share of its words inside the other, and JOIN_SHORT
 CONTAINED, JOIN_SHORT = 0.65, 0.12
-LSH_THRESHOLD = 0.1  # the index returns candidates down to about JOIN_SHORT (the estimate is noisy)
+LSH_THRESHOLD = 0.1  # the index returns candidates down to about JOIN_SHORT (the estimate is noisy) …
+# … with 48 bands of 2 values: a pair of similarity 0.25 is a candidate with probability 0.955, of 0.35
+# 0.997, of 0.12 (the least a short lead needs) 0.5, and two unrelated articles (about 0.04) 0.07.
+# datasketch's own choice for 0.1 (64 bands) finds no more joins in bench/stories.py and costs 20 % more.
+LSH_PARAMS: tuple[int, int] | None = (48, 2)
 CHUNK = 500  # articles grouped per transaction
 RUN_LIMIT = 20_000  # per run after extraction: an upgraded store's history is grouped over a few runs
-LOCK_KEY = "stories_grouped_at"  # store_state row written first: the grouping pass's lock and last run
 
 
 @dataclass
@@ -78,8 +82,12 @@ class Print:
 
     def close_to(self, other: Print) -> float:
         """How close the two are as versions of one news (0 when not close enough)."""
-        j = similarity(self.signature, other.signature)
-        if j >= JOIN or (j >= JOIN_SHORT and containment(j, self.words, other.words) >= CONTAINED):
+        return self.joins(similarity(self.signature, other.signature), other.words)
+
+    def joins(self, j: float, other_words: int) -> float:
+        """`j` (the estimated similarity to another article of `other_words` lemmas) if that makes the two
+        one news, else 0."""
+        if j >= JOIN or (j >= JOIN_SHORT and containment(j, self.words, other_words) >= CONTAINED):
             return j
         return 0.0
 
@@ -96,54 +104,62 @@ class GroupSummary:
 
 @dataclass
 class Window:
-    """The grouped articles of a time range, in an LSH index (datasketch) for their near neighbours."""
+    """The grouped articles of a time range, in an LSH index (datasketch) for their near neighbours, and
+    their MinHashes as the rows of one matrix: a busy window's hundreds of LSH candidates are scored in
+    one array comparison."""
 
-    lsh: MinHashLSH = field(default_factory=lambda: MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM))
+    lsh: MinHashLSH = field(default_factory=lambda: MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM,
+                                                               params=LSH_PARAMS))
     members: dict[int, Member] = field(default_factory=dict)
     start: datetime | None = None
     end: datetime | None = None
+    matrix: np.ndarray = field(default_factory=lambda: np.zeros((1024, NUM_PERM), dtype=np.uint32))
+    rows: dict[int, int] = field(default_factory=dict)  # article id → its row of `matrix`
+    free: list[int] = field(default_factory=list)  # rows of forgotten articles, for reuse
 
     def add(self, m: Member) -> None:
-        if m.article_id not in self.members:
-            self.members[m.article_id] = m
-            self.lsh.insert(m.article_id, m.mark.signature)
+        if m.article_id in self.members:
+            return
+        self.members[m.article_id] = m
+        self.lsh.insert(m.article_id, m.mark.signature)
+        if not self.free:
+            size = len(self.matrix)
+            self.matrix = np.concatenate([self.matrix, np.zeros_like(self.matrix)])
+            self.free = list(range(2 * size - 1, size - 1, -1))
+        row = self.free.pop()
+        self.matrix[row] = m.mark.signature.hashvalues
+        self.rows[m.article_id] = row
 
     def forget_before(self, moment: datetime) -> None:
         for aid in [a for a, m in self.members.items() if m.published_at < moment]:
             self.lsh.remove(aid)
             del self.members[aid]
+            self.free.append(self.rows.pop(aid))
         if self.start is not None and self.start < moment:
             self.start = moment
 
     def best(self, article_id: int, published_at: datetime, mark: Print,
              companies: frozenset[int]) -> Member | None:
         """The closest member that can be the same news, or None."""
+        keys = [k for k in self.lsh.query(mark.signature) if k != article_id]
+        if not keys:
+            return None
+        rows = np.fromiter((self.rows[k] for k in keys), dtype=np.int64, count=len(keys))
+        scores = np.count_nonzero(self.matrix[rows] == mark.signature.hashvalues, axis=1) / NUM_PERM
         found: list[tuple[float, int, Member]] = []
-        for aid in self.lsh.query(mark.signature):
-            m = self.members[aid]
-            if aid == article_id or abs(m.published_at - published_at) > WINDOW:
+        for i in np.nonzero(scores >= JOIN_SHORT)[0].tolist():  # below that nothing joins: no more checks
+            m = self.members[keys[i]]
+            if abs(m.published_at - published_at) > WINDOW or _disjoint(companies, m.companies) \
+                    or _disjoint(mark.figures, m.mark.figures):
                 continue
-            if _disjoint(companies, m.companies) or _disjoint(mark.figures, m.mark.figures):
-                continue
-            score = mark.close_to(m.mark)
-            if score:
-                found.append((score, -aid, m))
+            if score := mark.joins(float(scores[i]), m.mark.words):
+                found.append((score, -m.article_id, m))
         return max(found, key=lambda f: (f[0], f[1]))[2] if found else None
 
 
 def _disjoint(a: frozenset, b: frozenset) -> bool:
     """Both sides have some and share none."""
     return bool(a) and bool(b) and not a & b
-
-
-def _lock(session: Session, now: datetime) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key("stories")})
-    # on SQLite this write, the transaction's first statement, takes the store's write lock (a read first
-    # would let two passes read one state and the second fail to write)
-    stamp = now.isoformat(timespec="seconds")
-    upsert = conflict_insert(session.get_bind().dialect.name)(StoreState).values(key=LOCK_KEY, value=stamp)
-    session.execute(upsert.on_conflict_do_update(index_elements=["key"], set_={"value": stamp}))
 
 
 def _companies(session: Session, ids: Sequence[int]) -> dict[int, frozenset[int]]:
@@ -206,21 +222,22 @@ def _load(session: Session, window: Window, start: datetime, end: datetime) -> N
 
 def refresh_stories(session: Session, story_ids: set[int]) -> None:
     """Recount the stories' articles, sources, first and last time, title and lead article."""
+    stories = Story.__table__
     for part in chunks(sorted(story_ids)):
         rows = session.execute(select(Article.story_id, Article.id, Article.published_at, Article.feed, Article.title)
                                .where(Article.story_id.in_(part)).order_by(Article.published_at, Article.id)).all()
         by_story: dict[int, list] = {}
         for row in rows:
             by_story.setdefault(row.story_id, []).append(row)
-        for sid in part:
-            members = by_story.get(sid)
-            if not members:
-                session.execute(delete(Story).where(Story.id == sid))
-                continue
-            lead = members[0]
-            session.execute(update(Story).where(Story.id == sid).values(
-                first_seen=lead.published_at, last_seen=members[-1].published_at, title=lead.title,
-                lead_article_id=lead.id, articles=len(members), sources=len({m.feed for m in members})))
+        gone = [sid for sid in part if sid not in by_story]
+        if gone:
+            session.execute(delete(Story).where(Story.id.in_(gone)))
+        if by_story:  # one statement, many parameter sets
+            session.execute(update(stories).where(stories.c.id == bindparam("sid")).values(
+                first_seen=bindparam("first"), last_seen=bindparam("last"), title=bindparam("lead_title"),
+                lead_article_id=bindparam("lead"), articles=bindparam("n"), sources=bindparam("feeds")), [
+                {"sid": sid, "first": m[0].published_at, "last": m[-1].published_at, "lead_title": m[0].title,
+                 "lead": m[0].id, "n": len(m), "feeds": len({x.feed for x in m})} for sid, m in by_story.items()])
 
 
 def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, datetime, str, str]],
@@ -228,23 +245,31 @@ def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, dat
     marks = prints(session, [(aid, title, body) for aid, _, title, body in rows])
     companies = _companies(session, [r[0] for r in rows])
     _load(session, window, rows[0][1] - WINDOW, rows[-1][1] + WINDOW)
-    touched: set[int] = set()
+    started: list[tuple[Member, dict]] = []  # new stories: their first member, and the row to insert
+    placed: list[Member] = []
     for aid, published, title, _ in rows:
         best = window.best(aid, published, marks[aid], companies[aid])
+        # a new story's id is known after the insert below: until then a placeholder below zero
+        member = Member(aid, best.story_id if best else -len(started) - 1, published, marks[aid], companies[aid])
         if best is None:
-            story = Story(first_seen=published, last_seen=published, title=title, lead_article_id=aid, articles=1,
-                          sources=1)
-            session.add(story)
-            session.flush()
-            sid = story.id
+            started.append((member, {"first_seen": published, "last_seen": published, "title": title,
+                                     "lead_article_id": aid, "articles": 1, "sources": 1}))
             summary.stories += 1
         else:
-            sid = best.story_id
             summary.joined += 1
-        session.execute(update(Article).where(Article.id == aid).values(story_id=sid))
-        window.add(Member(aid, sid, published, marks[aid], companies[aid]))
-        touched.add(sid)
-    refresh_stories(session, touched)
+        window.add(member)
+        placed.append(member)
+    if started:
+        ids = session.scalars(insert(Story).returning(Story.id, sort_by_parameter_order=True),
+                              [row for _, row in started]).all()
+        real = {-n - 1: sid for n, sid in enumerate(ids)}
+        for m in window.members.values():
+            if m.story_id < 0:
+                m.story_id = real[m.story_id]
+    articles = Article.__table__
+    session.execute(update(articles).where(articles.c.id == bindparam("aid")).values(story_id=bindparam("sid")),
+                    [{"aid": m.article_id, "sid": m.story_id} for m in placed])
+    refresh_stories(session, {m.story_id for m in placed})
     summary.articles += len(rows)
 
 
@@ -256,7 +281,7 @@ def group_new(engine: Engine, limit: int | None = RUN_LIMIT, now: datetime | Non
     while limit is None or summary.articles < limit:
         size = CHUNK if limit is None else min(CHUNK, limit - summary.articles)
         with Session(engine) as session, session.begin():
-            _lock(session, now)
+            pass_lock(session, "stories", now)
             rows = session.execute(select(Article.id, Article.published_at, Article.title, Article.text)
                                    .where(Article.story_id.is_(None), Article.extract_status == "done")
                                    .order_by(Article.published_at, Article.id).limit(size)).all()
@@ -277,7 +302,7 @@ def rebuild(engine: Engine) -> GroupSummary:
     the next run.
     """
     with Session(engine) as session, session.begin():
-        _lock(session, datetime.now(UTC).replace(tzinfo=None))
+        pass_lock(session, "stories", datetime.now(UTC).replace(tzinfo=None))
         session.execute(update(Article).where(Article.story_id.is_not(None)).values(story_id=None))
         session.execute(delete(Story))
     return group_new(engine, limit=None)

@@ -134,6 +134,10 @@ def create_app(engine: Engine, tz: str = "Europe/Moscow", token: str | None = No
     def export(request: Request) -> Response:
         return _export(engine, request, tz)
 
+    def watch_feed(request: Request) -> Response:
+        return Response(pages.watch_feed(engine, request.path_params["name"], str(request.url)),
+                        media_type="application/atom+xml; charset=utf-8")
+
     async def login(request: Request) -> Response:
         target = request.query_params.get("next", "/")
         target = target if target.startswith("/") and not target.startswith("//") else "/"
@@ -174,7 +178,8 @@ def create_app(engine: Engine, tz: str = "Europe/Moscow", token: str | None = No
     routes = [  # the static files before the entity pages' /{kind}/{key}
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         Route("/", dashboard), Route("/search", search), Route("/export", export),
-        Route("/article/{id:int}", article), Route("/{kind:str}/{key:str}", entity_route(entity)),
+        Route("/article/{id:int}", article), Route("/watch/{name:str}", watch_feed),
+        Route("/{kind:str}/{key:str}", entity_route(entity)),
         Route("/login", login, methods=["GET", "POST"]),
     ]
     handlers = {HTTPException: on_http, BadRequest: on_bad, FilterError: on_bad, pages.NotFound: on_missing,

@@ -223,3 +223,17 @@ def _marked(full: str, marks: list[Any], start: int, end: int) -> Markup:
         at = m_end
     out.append(escape(full[at:end]))
     return Markup("").join(out)
+
+
+def watch_feed(engine: Engine, name: str, url: str) -> bytes:
+    """The Atom feed of a watch's alerts (/watch/NAME.atom, NAME as in the file name of its Atom file)."""
+    from avtomon.alerts.atom import atom_xml
+    from avtomon.alerts.config import slug
+    from avtomon.models import Alert
+
+    wanted = name.removesuffix(".atom")
+    with Session(engine) as s:
+        watch = next((w for w in s.scalars(select(Alert.watch).distinct()) if slug(w) == wanted or w == wanted), None)
+        if watch is None:
+            raise NotFound(f"наблюдения «{wanted}» нет: у него ещё не было оповещений")
+        return atom_xml(s, watch, self_url=url)

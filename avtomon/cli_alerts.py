@@ -1,0 +1,117 @@
+"""`avtomon alerts` (raise and send now, or the channels' health) and `avtomon digest`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from avtomon.cli_common import Context, Failure, pass_ctx
+from avtomon.errors import AvtomonError
+
+
+@click.command()
+@click.option("--status", is_flag=True, help="Only show each channel's deliveries: sent, waiting, last error.")
+@pass_ctx
+def alerts(ctx: Context, status: bool) -> None:
+    """Send the watches' alerts now (ingest does it after each run), or show the channels' health.
+
+    \b
+    Example:
+      avtomon alerts
+      avtomon alerts --status
+    """
+    if status:
+        from avtomon.alerts.delivery import health
+        from avtomon.output import print_table
+
+        rows = health(ctx.engine())
+        print_table(["channel", "sent", "waiting", "tries", "last_sent", "last_error"], rows, title="Alert channels")
+        if any(r[2] for r in rows):
+            sys.exit(1)  # something waits: a monitoring check sees it
+        return
+    from avtomon.alerts import run as run_alerts
+    from avtomon.cli import ingest_lock
+
+    config = ctx.watches_config(required=True)
+    with ingest_lock(ctx):
+        result = run_alerts(ctx.engine(create=True), config)
+    for problem in result.raised.problems:
+        click.echo(f"  {problem}", err=True)
+    click.echo(result.line())
+    if result.delivered.waiting:
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--since", default="1d", show_default=True, help="Stories first seen since (1d, 7d, 2026-03-01).")
+@click.option("--until", help="… and up to this date.")
+@click.option("--watch", "names", multiple=True, help="Only this watch (repeatable); default: every watch.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE.md, FILE.html or FILE.xlsx (default: Markdown on stdout).")
+@click.option("--email", "channel", help="Also send the digest (HTML and text) through this email channel.")
+@pass_ctx
+def digest(ctx: Context, since: str, until: str | None, names: tuple[str, ...], out: Path | None,
+           channel: str | None) -> None:
+    """The stories of a period grouped by watch, with companies, events and links.
+
+    \b
+    Example:
+      avtomon digest --since 1d --out digest.html
+      avtomon digest --since 7d --watch КАМАЗ --out week.xlsx
+      avtomon digest --since 1d --email analysts     # from cron, every morning
+    """
+    from avtomon.alerts import digest as make
+    from avtomon.pipeline.filters import parse_when
+
+    try:
+        start = parse_when(since, tz="UTC")
+        end = parse_when(until, end=True, tz="UTC") if until else None
+    except AvtomonError as exc:
+        raise click.UsageError(str(exc)) from None
+    config = ctx.watches_config(required=bool(names or channel))
+    watches = list(config.watches) if config else []
+    if names:
+        unknown = [n for n in names if n not in {w.name for w in watches}]
+        if unknown:
+            raise click.UsageError(f"--watch {unknown[0]!r}: no such watch (known: "
+                                   f"{', '.join(w.name for w in watches)})")
+        watches = [w for w in watches if w.name in names]
+    try:
+        sections = make.build(ctx.engine(), watches, start, end)
+    except AvtomonError as exc:
+        raise click.UsageError(str(exc)) from None
+    stories = sum(len(s.stories) for s in sections)
+    if out is None:
+        click.echo(make.markdown(sections, start))
+    elif out.suffix.lower() == ".xlsx":
+        make.xlsx(sections, out)
+    elif out.suffix.lower() in (".html", ".htm"):
+        out.write_text(make.html(sections, start), encoding="utf-8")
+    elif out.suffix.lower() == ".md":
+        out.write_text(make.markdown(sections, start), encoding="utf-8")
+    else:
+        raise click.UsageError(f"--out {out}: name it .md, .html or .xlsx")
+    if out is not None:
+        click.echo(f"{out}: {stories} stories in {len(sections)} sections")
+    if channel:
+        _email(config, channel, sections, start)
+
+
+def _email(config, name: str, sections, start: datetime) -> None:  # type: ignore[no-untyped-def]
+    from avtomon.alerts import digest as make
+    from avtomon.alerts.channels import SendError, send_email
+
+    found = config.channels.get(name)
+    if found is None or found.type != "email":
+        raise click.UsageError(f"--email {name!r}: no email channel by that name in the watches file")
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    try:
+        send_email(found, {"watch": "digest", "title": "digest"}, int(stamp),
+                   subject=f"[avtomon] сюжеты с {start:%Y-%m-%d}", text=make.markdown(sections, start),
+                   html=make.html(sections, start))
+    except SendError as exc:
+        raise Failure(f"digest not sent: {exc}; the digest itself is fine (rerun with --out to keep it)", 1) from None
+    click.echo(f"digest sent to {', '.join(found.options['to'])}")
