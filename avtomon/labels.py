@@ -77,3 +77,14 @@ def company_kind(kind: str | None) -> str:
 
     category = KIND_CATEGORY.get(kind)
     return f"производитель: {category_names().get(category, category).lower()}" if category else kind
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """«1 статья», «3 статьи», «5 статей», «21 статья», «11 статей»: Russian number agreement."""
+    if n % 10 == 1 and n % 100 != 11:
+        word = one
+    elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        word = few
+    else:
+        word = many
+    return f"{n} {word}"

@@ -399,3 +399,18 @@ def test_the_documented_watches_files_are_valid() -> None:
         for block in found:
             config = parse_watches(yaml.safe_load(block), ROOT, env)
             assert config.watches and all(set(w.channels) <= set(config.channels) for w in config.watches)
+
+
+def test_digest_text_is_russian_and_safe() -> None:
+    from avtomon.alerts.digest import Section, html, markdown
+    from avtomon.labels import plural
+
+    assert [plural(n, "статья", "статьи", "статей") for n in (1, 3, 5, 11, 21, 112)] == [
+        "1 статья", "3 статьи", "5 статей", "11 статей", "21 статья", "112 статей"]
+    story = {"story_id": 1, "title": "[Завод](http://evil.example) <script>x</script> *важно*", "url": "https://a.ru/1",
+             "first_seen": "2026-12-01T10:00:00Z", "articles": 2, "sources": ["Лента 1", "Лента 2"],
+             "companies": ["КАМАЗ"], "events": [{"type": "launch", "company": "КАМАЗ"}]}
+    md = markdown([Section("КАМАЗ", [story])], datetime(2026, 12, 1))
+    assert "2 статьи, 2 источника" in md and "<script>" not in md and "\\[Завод\\](http://evil.example)" in md
+    page = html([Section("КАМАЗ", [story])], datetime(2026, 12, 1))
+    assert "<script>" not in page and "&lt;script&gt;" in page

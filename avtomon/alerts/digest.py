@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from avtomon.alerts.config import Watch
 from avtomon.alerts.matching import describe_stories, matching_stories
+from avtomon.labels import plural
 
 EVERYTHING = Watch(name="Все сюжеты")
 
@@ -38,6 +39,18 @@ def build(engine: Engine, watches: list[Watch], since: datetime, until: datetime
     return sections
 
 
+def _md(text: str) -> str:
+    """Feed text inside Markdown: no link brackets, emphasis or raw HTML of its own."""
+    for char in "\\[]*_`":
+        text = text.replace(char, "\\" + char)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _counts(story: dict) -> str:
+    return (f"{plural(story['articles'], 'статья', 'статьи', 'статей')}, "
+            f"{plural(len(story['sources']), 'источник', 'источника', 'источников')}")
+
+
 def _events(story: dict) -> str:
     return ", ".join(e["type"] + (f" ({e['company']})" if e["company"] else "") for e in story["events"])
 
@@ -45,17 +58,17 @@ def _events(story: dict) -> str:
 def markdown(sections: list[Section], since: datetime) -> str:
     lines = [f"# avtomon: сюжеты с {since:%Y-%m-%d %H:%M} UTC", ""]
     for section in sections:
-        lines += [f"## {section.watch} ({len(section.stories)})", ""]
+        lines += [f"## {_md(section.watch)} ({len(section.stories)})", ""]
         if not section.stories:
             lines += ["Нет новых сюжетов.", ""]
         for st in section.stories:
-            title = f"[{st['title']}]({st['url']})" if st["url"] else st["title"]
-            lines.append(f"- **{title}** — {st['articles']} статей, {len(st['sources'])} источников "
-                         f"({', '.join(st['sources'])})")
+            url = (st["url"] or "").replace(")", "%29").replace(" ", "%20")
+            title = f"[{_md(st['title'])}]({url})" if url else _md(st["title"])
+            lines.append(f"- **{title}** — {_counts(st)} ({_md(', '.join(st['sources']))})")
             if st["companies"]:
-                lines.append(f"  - компании: {', '.join(st['companies'])}")
+                lines.append(f"  - компании: {_md(', '.join(st['companies']))}")
             if st["events"]:
-                lines.append(f"  - события: {_events(st)}")
+                lines.append(f"  - события: {_md(_events(st))}")
         lines.append("")
     return "\n".join(lines)
 
@@ -68,7 +81,7 @@ def html(sections: list[Section], since: datetime) -> str:
         for st in section.stories:
             title = escape(st["title"])
             link = f'<a href="{escape(st["url"])}">{title}</a>' if st["url"] else title
-            parts.append(f"<li><b>{link}</b> — {st['articles']} статей: {escape(', '.join(st['sources']))}"
+            parts.append(f"<li><b>{link}</b> — {_counts(st)}: {escape(', '.join(st['sources']))}"
                          + (f"<br>компании: {escape(', '.join(st['companies']))}" if st["companies"] else "")
                          + (f"<br>события: {escape(_events(st))}" if st["events"] else "") + "</li>")
         parts.append("</ul>" if section.stories else "</ul><p>Нет новых сюжетов.</p>")
