@@ -195,8 +195,30 @@ def test_queries_and_exports_count_stories(httpserver: HTTPServer, tmp_path: Pat
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(DISTINCT story_id) FROM v_articles")).scalar() == len(titles)
+            ids = dict(conn.execute(text("SELECT title, id FROM articles")).all())
     finally:
         engine.dispose()
+    # the web view's article page lists the other outlets' versions of its story
+    import httpx
+
+    from avtomon.db import open_readonly
+    from avtomon.web.app import create_app
+    from tests.serving import serving
+
+    first, second = titles["d064"]
+    readonly = open_readonly(url)
+    try:
+        with serving(create_app(readonly)) as base:
+            page = httpx.get(f"{base}/article/{ids[first]}").text
+            assert "Этот сюжет в других источниках (1)" in page and f'href="/article/{ids[second]}"' in page
+            alone = httpx.get(f"{base}/article/{ids[titles['d013'][0]]}").text
+            assert "в других источниках" not in alone
+            # the dashboard's top stories: the three told by both outlets
+            board = httpx.get(f"{base}/?until=2026-03-03&days=7").text
+            assert "Главные сюжеты" in board and all(f'href="/article/{ids[n[0]]}"' in board
+                                                      for n in titles.values() if len(n) == 2)
+    finally:
+        readonly.dispose()
 
 
 def test_prune_recounts_stories(httpserver: HTTPServer, tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session
 
-from avtomon.models import Article, Entity, EntityDay, EntityMonth, Event, EventDay, Mention, PairDay, PairMonth
+from avtomon.models import (
+    Article,
+    Entity,
+    EntityDay,
+    EntityMonth,
+    Event,
+    EventDay,
+    Mention,
+    PairDay,
+    PairMonth,
+    Story,
+)
 from avtomon.pipeline.filters import (
     Filters,
     article_conditions,
@@ -261,3 +272,18 @@ def entity_of(engine: Engine, kind: str, key: str) -> tuple[int, str] | None:
     with Session(engine) as s:
         row = s.execute(select(Entity.id, Entity.name).where(Entity.kind == kind, Entity.key == key)).first()
     return (row[0], row[1]) if row else None
+
+
+def top_stories(engine: Engine, f: Filters, n: int = 8) -> list[dict]:
+    """The stories with the most matching articles told by two sources or more (the news the outlets
+    repeat), most articles first: id, lead article, title, matching articles, sources."""
+    with Session(engine) as s:
+        resolve(s, f)
+        count = func.count(Article.id)
+        rows = s.execute(select(Article.story_id, count, func.count(func.distinct(Article.feed)))
+                         .where(Article.story_id.is_not(None), *article_conditions(f)).group_by(Article.story_id)
+                         .having(func.count(func.distinct(Article.feed)) > 1)
+                         .order_by(count.desc(), Article.story_id.desc()).limit(n)).all()
+        info = {st.id: st for st in s.scalars(select(Story).where(Story.id.in_([r[0] for r in rows])))} if rows else {}
+    return [{"id": sid, "lead": info[sid].lead_article_id, "title": info[sid].title, "articles": arts,
+             "sources": feeds} for sid, arts, feeds in rows]

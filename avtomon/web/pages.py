@@ -67,7 +67,8 @@ def dashboard(engine: Engine, params: QueryParams, tz: str) -> dict[str, Any]:
     return {"days": days, "since": f.since, "until": until, "total": overview.count_articles(engine, replace(f)),
             "chart": bars([f"{d[8:10]}.{d[5:7]}" for d in local_days], {"статьи": [r[1] for r in daily.rows]},
                           f"Статьи по дням за {days} дн."),
-            "rankings": rankings, "events": events, "latest": _events(engine, latest)}
+            "rankings": rankings, "events": events, "latest": _events(engine, latest),
+            "stories": overview.top_stories(engine, replace(f))}
 
 
 def search(engine: Engine, params: QueryParams, tz: str) -> dict[str, Any]:
@@ -197,6 +198,7 @@ def article(engine: Engine, article_id: int) -> dict[str, Any]:
                                        Event.categories).outerjoin(company, company.c.id == Event.company_id)
                                 .outerjoin(region, region.c.id == Event.region_id).where(Event.article_id == article_id)
                                 .order_by(Event.start_char, Event.type)))
+        versions = _versions(s, art)
     cut = len(art.title) + 2  # mentions count characters of title + "\n\n" + text
     full = f"{art.title}\n\n{art.text}"
     kinds = sorted({m[3] for m in marks})
@@ -204,7 +206,16 @@ def article(engine: Engine, article_id: int) -> dict[str, Any]:
             "text": _marked(full, marks, cut, len(full)),
             "events": [{"type": t, "sentence": sent, "company": c, "company_key": ck, "region": r,
                         "categories": [x for x in (cats or "").split(",") if x]}
-                       for t, sent, c, ck, r, cats in events], "kinds": kinds}
+                       for t, sent, c, ck, r, cats in events], "kinds": kinds, "versions": versions}
+
+
+def _versions(s: Session, art: Article) -> list[Any]:
+    """The other articles of the article's story (other outlets' versions of the same news), oldest first."""
+    if art.story_id is None:
+        return []
+    return list(s.execute(select(Article.id, Article.feed, Article.title, Article.published_at)
+                          .where(Article.story_id == art.story_id, Article.id != art.id)
+                          .order_by(Article.published_at, Article.id).limit(50)))
 
 
 def _marked(full: str, marks: list[Any], start: int, end: int) -> Markup:
