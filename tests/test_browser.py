@@ -54,6 +54,7 @@ def full_page(driver, path: Path) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("web_store", ["sqlite"], indirect=True)
 def test_dashboard_search_and_company_page(browser, site: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     shots = shots_folder(tmp_path)
     browser.get(site + "/?days=30")
@@ -65,14 +66,19 @@ def test_dashboard_search_and_company_page(browser, site: str, tmp_path: Path) -
     box = browser.find_element(By.CSS_SELECTOR, "form.quick input[name=q]")
     box.send_keys("тяговые батареи")  # the article says «тяговых батарей»
     box.submit()
+    # submit() may return before the next page is there: wait for it (never a fixed sleep)
+    WebDriverWait(browser, 30).until(lambda b: "/search" in b.current_url
+                                     and b.find_elements(By.CSS_SELECTOR, "ol.articles a.title"))
     titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "ol.articles a.title")]
     assert "Автотор запустил производство тяговых батарей для электромобилей" in titles
     full_page(browser, shots / "search.png")
     browser.find_element(By.LINK_TEXT, "Автотор запустил производство тяговых батарей для электромобилей").click()
+    WebDriverWait(browser, 30).until(lambda b: "/article/" in b.current_url)
     assert "тяговых батарей" in browser.find_element(By.TAG_NAME, "h1").text
     assert browser.find_elements(By.CSS_SELECTOR, "mark.m-company")
 
     browser.find_element(By.CSS_SELECTOR, "mark.m-company a").click()  # the company's page, from its mention
+    WebDriverWait(browser, 30).until(lambda b: "/company/" in b.current_url)
     assert browser.current_url.endswith("/company/avtotor")
     browser.get(site + "/company/avtovaz")
     chart = browser.find_element(By.CSS_SELECTOR, "svg.chart")
