@@ -255,3 +255,24 @@ def test_figures_and_containment() -> None:
     assert figures("Завод открыли в июне") == frozenset()
     # a lead of 20 words, 15 of them in a full text of 80: Jaccard 15/85, containment 0.75
     assert containment(15 / 85, 20, 80) == pytest.approx(0.75)
+
+
+def test_small_chunks_group_alike(httpserver: HTTPServer, tmp_path: Path, nlp,  # type: ignore[no-untyped-def]
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunk boundaries (the window moving on, read in increments) change nothing."""
+    from avtomon.stories import grouping
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    feeds, _ = serve_two_outlets(httpserver, tmp_path)
+    run(url, feeds, "ingest")
+    whole = partition(url)
+    monkeypatch.setattr(grouping, "CHUNK", 2)
+    engine = open_store(url, migrate=False)
+    try:
+        summary = grouping.rebuild(engine)
+    finally:
+        engine.dispose()
+    assert summary.articles == len(whole)
+    chunked = partition(url)
+    assert {(a, b) for a in whole for b in whole if whole[a] == whole[b]} == \
+        {(a, b) for a in chunked for b in chunked if chunked[a] == chunked[b]}
