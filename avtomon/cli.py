@@ -218,6 +218,17 @@ def feeds(click_ctx: click.Context, failing: int | None) -> None:
     print_table(["feed", "state", "last success", "failures", "next poll", "articles", "last error"],
                 [[r.name, r.state, _dt(r.last_success_at), r.failures, _dt(r.next_poll_at),
                   r.articles, r.last_error or ""] for r in rows], title="Feeds")
+    _waiting_alerts(ctx)
+
+
+def _waiting_alerts(ctx: Context) -> None:
+    """Under the feeds' health, on stderr: alerts that a channel has not taken yet (`alerts --status`)."""
+    from avtomon.alerts.delivery import health
+
+    waiting = [(row[0], row[2], row[5]) for row in health(ctx.engine()) if row[2]]
+    for channel, count, error in waiting:
+        click.echo(f"  alerts waiting for channel {channel}: {count} ({error or 'not tried yet'}); "
+                   f"`avtomon alerts --status` shows every channel", err=True)
 
 
 def _dt(value: Any) -> str:

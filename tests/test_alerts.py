@@ -171,11 +171,14 @@ def test_a_channel_down_keeps_alerts_for_the_next_run(httpserver: HTTPServer, re
     assert len(receiver.requests) == 2  # two tries of the first alert, then the channel is left alone this run
     status = run(url, feeds, watches, "alerts", "--status")
     assert status.returncode == 1 and "HTTP 503" in status.stdout
+    health = run(url, feeds, watches, "feeds")  # the feeds' health says it too
+    assert health.returncode == 0 and f"alerts waiting for channel team: {len(kamaz)} (" in health.stderr
     receiver.status = 200
     up = run(url, feeds, watches, "ingest")
     assert f"{len(kamaz)} alerts sent" in up.stdout
     assert len(receiver.delivered()) == len(kamaz)  # each alert once, whatever the failed tries
     assert run(url, feeds, watches, "alerts", "--status").returncode == 0
+    assert "alerts waiting" not in run(url, feeds, watches, "feeds").stderr
 
 
 def test_sigkill_during_delivery_loses_and_doubles_nothing(httpserver: HTTPServer, receiver: Receiver,
