@@ -194,6 +194,8 @@ def test_db_stats_and_prune(db_url: str) -> None:
     runner.invoke(cli, ["--db", db_url, "--feeds", str(demo), "ingest"])
     stats = runner.invoke(cli, ["--db", db_url, "db", "stats", "--format", "csv"]).output
     assert "table,articles,15" in stats and "extraction,backlog,0" in stats and "store,size_bytes," in stats
+    assert "table,stories,15" in stats and "stories,grouping backlog,0" in stats  # 15 different news
+    assert "alerts,deliveries waiting,0" in stats
     dry = runner.invoke(cli, ["--db", db_url, "prune", "--older-than", "2026-02-05", "--dry-run"])
     assert dry.output.startswith("would delete 3 articles")
     assert "table,articles,15" in runner.invoke(cli, ["--db", db_url, "db", "stats", "--format", "csv"]).output

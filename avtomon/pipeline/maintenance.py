@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from avtomon.errors import AvtomonError
 from avtomon.models import (
+    Alert,
     Article,
+    Delivery,
     Entity,
     EntityDay,
     EntityMonth,
@@ -24,11 +26,12 @@ from avtomon.models import (
     PairMonth,
     PollRun,
     StoreState,
+    Story,
 )
 from avtomon.pipeline.rollups import refresh_days
 from avtomon.pipeline.store import PRUNED_BEFORE, prune_horizon
 
-TABLES = (Feed, PollRun, Article, Entity, Mention, Event)
+TABLES = (Feed, PollRun, Article, Entity, Mention, Event, Story, Alert, Delivery)
 
 
 @dataclass
@@ -57,6 +60,9 @@ def stats(engine: Engine) -> list[list[object]]:
         rows.append(["extraction", "backlog", backlog])
         oldest = s.scalar(select(func.min(Article.fetched_at)).where(Article.extract_status == "pending"))
         rows.append(["extraction", "oldest pending", oldest.isoformat(sep=" ", timespec="seconds") if oldest else ""])
+        rows.append(["stories", "grouping backlog", s.scalar(select(func.count()).where(
+            Article.story_id.is_(None), Article.extract_status == "done"))])
+        rows.append(["alerts", "deliveries waiting", s.scalar(select(func.count()).where(Delivery.status != "sent"))])
         if engine.dialect.name == "postgresql":
             size = s.scalar(text("SELECT pg_database_size(current_database())"))
         else:
