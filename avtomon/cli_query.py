@@ -165,20 +165,22 @@ def query_articles(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None
 
 @query.command("stories")
 @limited(DEFAULT_LIMITS["stories"])
+@click.option("--min-sources", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Only stories told by at least this many feeds (2: the news outlets repeat).")
 @format_option
 @pass_ctx
-def query_stories(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
+def query_stories(ctx: Context, fmt: str | None, wide: bool, min_sources: int, **kw: Any) -> None:
     """Stories (one news from several outlets): id, first seen, articles, sources, title, link, companies,
     events once per type and company; most articles first.
 
     \b
     Example:
-      avtomon query stories --since 7d
+      avtomon query stories --since 7d --min-sources 2
       avtomon query stories --company КАМАЗ --since 30d --format csv > kamaz-stories.csv
     """
     from avtomon.pipeline.query import stories
 
-    _run(ctx, fmt, stories, make_filters(**kw), "Stories")
+    _run(ctx, fmt, lambda engine, f: stories(engine, f, min_sources), make_filters(**kw), "Stories")
 
 
 @query.command("trend")

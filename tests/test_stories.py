@@ -172,6 +172,9 @@ def test_queries_and_exports_count_stories(httpserver: HTTPServer, tmp_path: Pat
     rows = json.loads(out)
     pairs = [r for r in rows if r["articles"] == 2]
     assert len(pairs) == sum(len(n) == 2 for n in titles.values()) and all(r["sources"] == 2 for r in pairs)
+    repeated = json.loads(run(url, feeds, "query", "stories", "--since", "2026-03-01", "--min-sources", "2",
+                              "--format", "json"))
+    assert sorted(r["story"] for r in repeated) == sorted(r["story"] for r in pairs)
     loan = next(r for r in rows if "Итэлм" in r["title"])
     events = loan["events"].split("; ")
     assert loan["articles"] == 2 and "investment: Итэлма" in events

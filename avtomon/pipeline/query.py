@@ -89,16 +89,18 @@ def top_by_stories(engine: Engine, kind: str, f: Filters) -> Table:
     return Table(["name", "key", "stories", "articles", "first_seen", "last_seen"], rows, cut)
 
 
-def stories(engine: Engine, f: Filters) -> Table:
+def stories(engine: Engine, f: Filters, min_sources: int = 1) -> Table:
     """Stories of the articles the filters match, most articles first (then newest, then id): the first
     time seen, articles and sources, the title and link of the earliest article, its companies, and
-    its events once per type and company whatever number of outlets reported them."""
+    its events once per type and company whatever number of outlets reported them. `min_sources`: only
+    stories told by at least that many feeds."""
     limit = f.limit or DEFAULT_LIMITS["stories"]
     with Session(engine) as s:
         resolve(s, f)
         n = func.count(Article.id)
         stmt = (select(Article.story_id, n, func.count(distinct(Article.feed)), func.min(Article.published_at))
                 .where(Article.story_id.is_not(None), *article_conditions(f)).group_by(Article.story_id)
+                .having(func.count(distinct(Article.feed)) >= min_sources)
                 .order_by(n.desc(), func.min(Article.published_at).desc(), Article.story_id).limit(limit + 1))
         found, cut = _limited(list(s.execute(stmt)), limit)
         ids = [r[0] for r in found]
