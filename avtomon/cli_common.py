@@ -124,6 +124,14 @@ class Group(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
+        except BrokenPipeError:
+            # the reader went away (`avtomon feeds | head -3`): what it wanted was printed. Point stdout at
+            # /dev/null so that Python's own flush at exit does not fail a second time.
+            import os
+            import sys
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(0) from None
         except (Exception, KeyboardInterrupt, Terminated) as exc:
             obj = ctx.obj if isinstance(ctx.obj, Context) else None
             failure = explain(exc, obj.db if obj else "", opened=bool(obj and obj._engine is not None))

@@ -236,3 +236,18 @@ def test_big_files_are_checked_once_a_day(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(StoreError, match="integrity check"):
         check_integrity(engine)  # `avtomon db check` always reads it
     engine.dispose()
+
+
+def test_a_reader_that_goes_away_is_no_error(tmp_path: Path) -> None:
+    """`avtomon feeds | head -1`: the reader closes the pipe; no trace, no «internal error», status 0."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert avtomon(url, DEMO, "--quiet", "ingest").returncode == 0
+    for args in (["feeds"], ["query", "articles", "--format", "csv"]):
+        proc = subprocess.Popen([sys.executable, "-m", "avtomon", "--db", url, "--feeds", str(DEMO), *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+        proc.stdout.close()  # type: ignore[union-attr]  # gone before the command writes a line
+        err = proc.stderr.read().decode()  # type: ignore[union-attr]
+        assert proc.wait(timeout=120) == 0 and "Traceback" not in err and "internal error" not in err, err
