@@ -132,19 +132,21 @@ for _name in ("companies", "regions", "categories", "persons"):
 
 @query.command("events")
 @limited(DEFAULT_LIMITS["events"])
+@click.option("--per-story", is_flag=True, help="One row per story, type and company (five outlets reporting "
+                                                 "one launch are one row), with the story's id.")
 @format_option
 @pass_ctx
-def query_events(ctx: Context, fmt: str | None, wide: bool, **kw: Any) -> None:
+def query_events(ctx: Context, fmt: str | None, wide: bool, per_story: bool, **kw: Any) -> None:
     """Events: date, source, company, type, region, categories, title, sentence, URL.
 
     \b
     Example:
       avtomon query events --company Автотор --since 1m
-      avtomon query events --event suspension --format json
+      avtomon query events --event suspension --per-story --format json
     """
     from avtomon.pipeline.query import events
 
-    _run(ctx, fmt, events, make_filters(**kw), "Events")
+    _run(ctx, fmt, lambda engine, f: events(engine, f, per_story), make_filters(**kw), "Events")
 
 
 @query.command("articles")

@@ -176,6 +176,14 @@ def test_queries_and_exports_count_stories(httpserver: HTTPServer, tmp_path: Pat
                               "--format", "json"))
     assert sorted(r["story"] for r in repeated) == sorted(r["story"] for r in pairs)
     loan = next(r for r in rows if "Итэлм" in r["title"])
+    every_event = json.loads(run(url, feeds, "query", "events", "--company", "Итэлма", "--since", "2026-03-01",
+                                 "--format", "json"))
+    per_story = json.loads(run(url, feeds, "query", "events", "--company", "Итэлма", "--since", "2026-03-01",
+                               "--per-story", "--format", "json"))
+    pairs_all = [(e["type"], e["company"]) for e in every_event]
+    pairs_once = [(e["type"], e["company"]) for e in per_story]
+    assert pairs_all.count(("investment", "Итэлма")) == 2 and pairs_once.count(("investment", "Итэлма")) == 1
+    assert sorted(set(pairs_all)) == sorted(pairs_once) and {e["story"] for e in per_story} == {loan["story"]}
     events = loan["events"].split("; ")
     assert loan["articles"] == 2 and "investment: Итэлма" in events
     assert len(events) == len(set(events))  # each (type, company) once per story, not once per outlet

@@ -144,22 +144,44 @@ def _d(value: datetime | None, tz: str) -> date | None:
 EVENT_ORDER = (Article.published_at.desc(), Article.url, Event.start_char, Event.type)
 
 
-def events(engine: Engine, f: Filters) -> Table:
+def events(engine: Engine, f: Filters, per_story: bool = False) -> Table:
     """Events with their article: date, source, company, type, region, categories, title, sentence, URL;
-    newest first, ties in the order of the article's URL and the event's place in it."""
+    newest first, ties in the order of the article's URL and the event's place in it. `per_story`: one
+    row per story, type and company (the newest report of it), with the story's id."""
     company, region = aliased(Entity), aliased(Entity)
     limit = f.limit or DEFAULT_LIMITS["events"]
     with Session(engine) as s:
         resolve(s, f)
         cond = event_conditions(f)
         stmt = (select(Article.published_at, Article.feed, company.name, Event.type, region.key, Event.categories,
-                       Article.title, Event.sentence, Article.url)
+                       Article.title, Event.sentence, Article.url, Article.story_id, Article.id)
                 .join(Article, Article.id == Event.article_id)
                 .outerjoin(company, company.id == Event.company_id).outerjoin(region, region.id == Event.region_id)
-                .where(and_(True, *cond)).order_by(*EVENT_ORDER, company.name).limit(limit + 1))
-        found, cut = _limited(list(s.execute(stmt)), limit)
-        rows = [[_d(r[0], f.tz), *r[1:]] for r in found]
-    return Table(["date", "source", "company", "type", "region", "categories", "title", "sentence", "url"], rows, cut)
+                .where(and_(True, *cond)).order_by(*EVENT_ORDER, company.name))
+        if per_story:
+            found, cut = _once_per_story(s.execute(stmt.execution_options(yield_per=1000)), limit)
+        else:
+            found, cut = _limited(list(s.execute(stmt.limit(limit + 1))), limit)
+    headers = ["date", "source", "company", "type", "region", "categories", "title", "sentence", "url"]
+    if per_story:
+        return Table([*headers, "story"], [[_d(r[0], f.tz), *r[1:9], r[9]] for r in found], cut)
+    return Table(headers, [[_d(r[0], f.tz), *r[1:9]] for r in found], cut)
+
+
+def _once_per_story(rows, limit: int) -> tuple[list, bool]:  # type: ignore[no-untyped-def,type-arg]
+    """The first row of each (story, type, company) in the given order, up to `limit` (an article not
+    grouped yet is its own story); reading stops at the first row past the limit."""
+    seen: set[tuple] = set()  # type: ignore[type-arg]
+    found = []
+    for row in rows:
+        key = (row[9] if row[9] is not None else -row[10], row[3], row[2])
+        if key in seen:
+            continue
+        if len(found) == limit:
+            return found, True
+        seen.add(key)
+        found.append(row)
+    return found, False
 
 
 def articles(engine: Engine, f: Filters, offset: int = 0) -> Table:

@@ -1,4 +1,4 @@
-"""stories: the same news from several outlets; articles.story_id, article_signatures; v_articles.story_id
+"""stories: the same news from several outlets; articles.story_id, article_signatures; story_id in v_articles, v_events
 
 Revision ID: 0011
 Revises: 0010
@@ -46,6 +46,21 @@ def _v_articles(dialect: str, story: bool) -> None:
     """)
 
 
+def _v_events(story: bool) -> None:
+    op.execute("DROP VIEW IF EXISTS v_events")
+    story_id = ", a.story_id" if story else ""
+    op.execute(f"""
+        CREATE VIEW v_events AS
+        SELECT ev.id AS event_id, a.id AS article_id, a.published_at, a.feed AS source, a.title, a.url,
+               a.relevant, ev.type, c.name AS company, c.key AS company_key, r.key AS region,
+               r.name AS region_name, ev.categories, ev.sentence{story_id}
+        FROM events ev
+        JOIN articles a ON a.id = ev.article_id
+        LEFT JOIN entities c ON c.id = ev.company_id
+        LEFT JOIN entities r ON r.id = ev.region_id
+    """)
+
+
 def upgrade() -> None:
     op.create_table(
         "stories",
@@ -70,11 +85,13 @@ def upgrade() -> None:
     op.execute("ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES stories (id) ON DELETE SET NULL")
     op.create_index("ix_articles_story_id", "articles", ["story_id"])
     _v_articles(op.get_bind().dialect.name, story=True)
+    _v_events(story=True)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     op.execute("DROP VIEW IF EXISTS v_articles")
+    op.execute("DROP VIEW IF EXISTS v_events")
     op.drop_index("ix_articles_story_id", "articles")
     with op.batch_alter_table("articles") as batch:
         batch.drop_column("story_id")
@@ -82,3 +99,4 @@ def downgrade() -> None:
     op.drop_index("ix_stories_first_seen", "stories")
     op.drop_table("stories")
     _v_articles(dialect, story=False)
+    _v_events(story=False)
