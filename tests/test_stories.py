@@ -206,6 +206,10 @@ def test_queries_and_exports_count_stories(httpserver: HTTPServer, tmp_path: Pat
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(DISTINCT story_id) FROM v_articles")).scalar() == len(titles)
+            # an analyst's one event per story, type and company in SQL
+            per_story = conn.execute(text("SELECT count(*) FROM (SELECT DISTINCT story_id, type, company_key "
+                                          "FROM v_events) x")).scalar()
+            assert 0 < per_story < conn.execute(text("SELECT count(*) FROM v_events")).scalar()
             ids = dict(conn.execute(text("SELECT title, id FROM articles")).all())
     finally:
         engine.dispose()
