@@ -291,3 +291,30 @@ def test_small_chunks_group_alike(httpserver: HTTPServer, tmp_path: Path, nlp,  
     chunked = partition(url)
     assert {(a, b) for a in whole for b in whole if whole[a] == whole[b]} == \
         {(a, b) for a in chunked for b in chunked if chunked[a] == chunked[b]}
+
+
+def test_articles_from_before_stories_get_their_prints(httpserver: HTTPServer, tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+    """An upgraded store: extracted articles with no print and no story are grouped by `avtomon stories`,
+    which computes their prints once, into the same stories as at ingest."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    feeds, _ = serve_two_outlets(httpserver, tmp_path)
+    run(url, feeds, "ingest")
+    before = partition(url)
+    engine = open_store(url, migrate=False)
+    try:
+        with Session(engine) as s, s.begin():  # what migration 0011 leaves behind
+            s.execute(text("DELETE FROM article_signatures"))
+            s.execute(text("UPDATE articles SET story_id = NULL"))
+            s.execute(text("DELETE FROM stories"))
+    finally:
+        engine.dispose()
+    assert run(url, feeds, "stories").startswith(f"{len(before)} articles grouped")
+    after = partition(url)
+    assert {(a, b) for a in before for b in before if before[a] == before[b]} == \
+        {(a, b) for a in after for b in after if after[a] == after[b]}
+    engine = open_store(url, migrate=False)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM article_signatures")).scalar() == len(before)
+    finally:
+        engine.dispose()
