@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
-from sqlalchemy import Engine, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from avtomon.db import chunks
@@ -205,21 +205,22 @@ def store_prints(session: Session, made: dict[int, Print]) -> None:
 
 
 def _load(session: Session, window: Window, start: datetime, end: datetime) -> None:
-    """Put the grouped articles published in [start, end] into the window (those not in it yet)."""
-    period = Article.published_at.between(start, end)
-    if window.start is not None and window.end is not None and window.start <= start <= window.end:
-        if end <= window.end:
-            return
-        # the window moved on (the next chunk of a long backlog): read only what lies beyond it
-        period = and_(Article.published_at > window.end, Article.published_at <= end)
-    rows = session.execute(select(Article.id, Article.story_id, Article.published_at, ArticleSignature.minhash,
-                                  ArticleSignature.words, ArticleSignature.figures)
-                           .join(ArticleSignature, ArticleSignature.article_id == Article.id)
-                           .where(period, Article.story_id.is_not(None))).all()
-    rows = [r for r in rows if r[0] not in window.members]
-    companies = _companies(session, [r[0] for r in rows])
-    for aid, sid, published, data, words, figs in rows:
-        window.add(Member(aid, sid, published, _stored(data, words, figs), companies[aid]))
+    """Put the grouped articles published in [start, end] into the window (those not in it yet).
+
+    Only their ids are read for the whole range: another extract process may have grouped articles
+    inside it since the last chunk (its passes and ours alternate), and only the new ones' prints are
+    fetched — a long backlog's window moves on by a chunk at a time.
+    """
+    in_range = (Article.published_at.between(start, end), Article.story_id.is_not(None))
+    ids = [aid for aid in session.scalars(select(Article.id).where(*in_range)) if aid not in window.members]
+    for part in chunks(ids):
+        rows = session.execute(select(Article.id, Article.story_id, Article.published_at, ArticleSignature.minhash,
+                                      ArticleSignature.words, ArticleSignature.figures)
+                               .join(ArticleSignature, ArticleSignature.article_id == Article.id)
+                               .where(Article.id.in_(part))).all()
+        companies = _companies(session, [r[0] for r in rows])
+        for aid, sid, published, data, words, figs in rows:
+            window.add(Member(aid, sid, published, _stored(data, words, figs), companies[aid]))
     window.start = start if window.start is None else min(window.start, start)
     window.end = end if window.end is None else max(window.end, end)
 
