@@ -296,7 +296,7 @@ def db_upgrade(ctx: Context) -> None:
               help="Extraction processes on this machine.")
 @pass_ctx
 def ingest(ctx: Context, force: bool, only: tuple[str, ...], batch: int, workers: int) -> None:
-    """Poll the feeds, then extract facts from new articles: what cron runs.
+    """Poll the feeds, extract facts from new articles, group stories, send alerts: what cron runs.
 
     \b
     Example:
