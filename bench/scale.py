@@ -136,6 +136,13 @@ def _pg_url(name: str) -> str:
     return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
 
 
+def _drop_pg(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100000,1000000")
@@ -158,6 +165,8 @@ def main() -> int:
                     print(f"  {name}: {results[(name, backend, n)]:.2f} s", file=sys.stderr, flush=True)
                 if backend == "sqlite":
                     Path(db.removeprefix("sqlite:///")).unlink()
+                else:  # gigabytes on a shared server: dropped like the SQLite file is deleted
+                    _drop_pg(f"avtomon_scale_{n}")
     report(results, builds, sizes, opts.backends.split(","))
     return 0
 

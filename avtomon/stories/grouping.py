@@ -51,7 +51,7 @@ LSH_THRESHOLD = 0.1  # the index returns candidates down to about JOIN_SHORT (th
 # 0.997, of 0.12 (the least a short lead needs) 0.5, and two unrelated articles (about 0.04) 0.07.
 # datasketch's own choice for 0.1 (64 bands) finds no more joins in bench/stories.py and costs 20 % more.
 LSH_PARAMS: tuple[int, int] | None = (48, 2)
-CHUNK = 500  # articles grouped per transaction
+CHUNK = 2000  # articles grouped per transaction (a regrouping reads the window's ids once per chunk)
 RUN_LIMIT = 20_000  # per run after extraction: an upgraded store's history is grouped over a few runs
 
 
@@ -177,17 +177,22 @@ def _stored(data: bytes, words: int, figs: str) -> Print:
     return Print(from_bytes(data), words, frozenset(figs.split()))
 
 
-def prints(session: Session, rows: Sequence[tuple[int, str, str]]) -> dict[int, Print]:
-    """The stored print of each (id, title, text), computing and storing the missing ones."""
-    found = {aid: _stored(data, words, figs) for part in chunks([r[0] for r in rows])
+def prints(session: Session, ids: Sequence[int]) -> dict[int, Print]:
+    """The stored print of each article, computing and storing the missing ones (articles extracted
+    before stories existed: their title and text are read for that alone)."""
+    found = {aid: _stored(data, words, figs) for part in chunks(list(ids))
              for aid, data, words, figs in session.execute(
                  select(ArticleSignature.article_id, ArticleSignature.minhash, ArticleSignature.words,
                         ArticleSignature.figures).where(ArticleSignature.article_id.in_(part)))}
-    missing = [(aid, title, body) for aid, title, body in rows if aid not in found]
+    missing = [aid for aid in ids if aid not in found]
     if missing:
         from avtomon.pipeline.search import lemma_text
 
-        made = {aid: Print.of(lemma_text(f"{title}\n{body}"), f"{title}\n{body}") for aid, title, body in missing}
+        made = {}
+        for part in chunks(missing):
+            for aid, title, body in session.execute(select(Article.id, Article.title, Article.text)
+                                                    .where(Article.id.in_(part))):
+                made[aid] = Print.of(lemma_text(f"{title}\n{body}"), f"{title}\n{body}")
         store_prints(session, made)
         found.update(made)
     return found
@@ -245,14 +250,14 @@ def refresh_stories(session: Session, story_ids: set[int]) -> None:
                  "lead": m[0].id, "n": len(m), "feeds": len({x.feed for x in m})} for sid, m in by_story.items()])
 
 
-def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, datetime, str, str]],
+def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, datetime, str]],
                  summary: GroupSummary) -> None:
-    marks = prints(session, [(aid, title, body) for aid, _, title, body in rows])
+    marks = prints(session, [r[0] for r in rows])
     companies = _companies(session, [r[0] for r in rows])
     _load(session, window, rows[0][1] - WINDOW, rows[-1][1] + WINDOW)
     started: list[tuple[Member, dict]] = []  # new stories: their first member, and the row to insert
     placed: list[Member] = []
-    for aid, published, title, _ in rows:
+    for aid, published, title in rows:
         best = window.best(aid, published, marks[aid], companies[aid])
         # a new story's id is known after the insert below: until then a placeholder below zero
         member = Member(aid, best.story_id if best else -len(started) - 1, published, marks[aid], companies[aid])
@@ -287,7 +292,7 @@ def group_new(engine: Engine, limit: int | None = RUN_LIMIT, now: datetime | Non
         size = CHUNK if limit is None else min(CHUNK, limit - summary.articles)
         with Session(engine) as session, session.begin():
             pass_lock(session, "stories", now)
-            rows = session.execute(select(Article.id, Article.published_at, Article.title, Article.text)
+            rows = session.execute(select(Article.id, Article.published_at, Article.title)
                                    .where(Article.story_id.is_(None), Article.extract_status == "done")
                                    .order_by(Article.published_at, Article.id).limit(size)).all()
             if not rows:
