@@ -5,11 +5,16 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from avtomon.cli_common import Context, Failure, pass_ctx
 from avtomon.errors import AvtomonError
+
+if TYPE_CHECKING:
+    from avtomon.alerts.config import WatchesConfig
+    from avtomon.alerts.digest import Section
 
 
 @click.command()
@@ -100,11 +105,11 @@ def digest(ctx: Context, since: str, until: str | None, names: tuple[str, ...], 
         _email(config, channel, sections, start)
 
 
-def _email(config, name: str, sections, start: datetime) -> None:  # type: ignore[no-untyped-def]
+def _email(config: WatchesConfig | None, name: str, sections: list[Section], start: datetime) -> None:
     from avtomon.alerts import digest as make
     from avtomon.alerts.channels import SendError, send_email
 
-    found = config.channels.get(name)
+    found = config.channels.get(name) if config else None
     if found is None or found.type != "email":
         raise click.UsageError(f"--email {name!r}: no email channel by that name in the watches file")
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
