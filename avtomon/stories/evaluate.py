@@ -1,8 +1,10 @@
 """Measure story grouping on a labelled set: pairwise precision and recall.
 
 A labelled set is JSON lines, one article each: `group` (articles of one group are one news), `feed`,
-`published` (ISO time, UTC) and either `title` + `text` or `gold`: the id of a story in the gold file
-(`data/gold/dev.jsonl`), whose title and text are taken from there. The articles go into a new
+`published` (ISO time, UTC) and either `title` + `text`, or `gold`: the id of a story in the gold file
+(`data/gold/dev.jsonl`), whose title and text are taken from there, or the article's print alone —
+`minhash` (hex), `words`, `figures` and `companies` (keys) — for news whose text may not be stored
+(tests/data/stories/real_prints.jsonl: real outlets' versions). The articles go into a new
 SQLite store in a temporary folder and through the same extraction and grouping as `avtomon ingest`;
 then every pair of articles counts: in one story and in one group (right), in one story only (wrong
 join), in one group only (missed).
@@ -23,7 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avtomon.errors import AvtomonError
-from avtomon.models import Article
+from avtomon.models import Article, Entity, Mention
+from avtomon.stories.grouping import Print, store_prints
+from avtomon.stories.signature import from_bytes
 
 
 class LabelledSetError(AvtomonError):
@@ -37,6 +41,8 @@ class Labelled:
     published: datetime
     title: str
     text: str
+    mark: Print | None = None  # a print-only row: its print, and its companies' keys
+    companies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -78,9 +84,15 @@ def load(path: Path, gold: Path | None) -> list[Labelled]:
         stories = {s["id"]: s for s in (json.loads(x) for x in gold.read_text(encoding="utf-8").splitlines() if x)}
     items = []
     for n, r in enumerate(rows, 1):
+        if "minhash" in r and "group" in r and "published" in r:
+            mark = Print(from_bytes(bytes.fromhex(r["minhash"])), int(r["words"]), frozenset(r.get("figures", ())))
+            items.append(Labelled(str(r["group"]), r.get("feed", "labelled"), datetime.fromisoformat(r["published"]),
+                                  r.get("topic", ""), "", mark, tuple(r.get("companies", ()))))
+            continue
         source = stories.get(r["gold"]) if "gold" in r else r
         if source is None or "group" not in r or "published" not in r:
-            raise LabelledSetError(f"{path}, line {n}: needs group, published and title + text or a known gold id")
+            raise LabelledSetError(f"{path}, line {n}: needs group, published and title + text, a known gold id "
+                                   f"or a print (minhash, words)")
         items.append(Labelled(str(r["group"]), r.get("feed", "labelled"), datetime.fromisoformat(r["published"]),
                               source["title"], source["text"]))
     return items
@@ -113,15 +125,32 @@ def group_labelled(items: Sequence[Labelled]) -> list[int]:
             with Session(engine) as session, session.begin():
                 for n, item in enumerate(items):
                     digest = hashlib.sha256(f"{n}\n{item.title}\n{item.text}".encode()).hexdigest()
-                    session.add(Article(url=f"https://labelled.invalid/{n}", feed=item.feed, title=item.title,
-                                        text=item.text, published_at=item.published, fetched_at=item.published,
-                                        content_hash=digest))
-            extract(engine)
+                    article = Article(url=f"https://labelled.invalid/{n}", feed=item.feed, title=item.title,
+                                      text=item.text, published_at=item.published, fetched_at=item.published,
+                                      content_hash=digest, extract_status="done" if item.mark else "pending")
+                    session.add(article)
+                    if item.mark:
+                        session.flush()
+                        _add_print(session, article.id, item)
+            extract(engine)  # the text rows; then the grouping of every row, as after an ingest
             with Session(engine) as session:
                 found = dict(session.execute(select(Article.url, Article.story_id)).all())
         finally:
             engine.dispose()
     return [found[f"https://labelled.invalid/{n}"] or -n - 1 for n in range(len(items))]
+
+
+def _add_print(session: Session, article_id: int, item: Labelled) -> None:
+    """A print-only row's stored print and company mentions (what extraction would have written)."""
+    assert item.mark is not None
+    store_prints(session, {article_id: item.mark})
+    for key in item.companies:
+        entity = session.scalar(select(Entity).where(Entity.kind == "company", Entity.key == key))
+        if entity is None:
+            entity = Entity(kind="company", key=key, name=key)
+            session.add(entity)
+            session.flush()
+        session.add(Mention(article_id=article_id, entity_id=entity.id, start_char=0, end_char=0, text=key))
 
 
 def evaluate(path: Path, gold: Path | None) -> StoryScore:
