@@ -330,16 +330,13 @@ def _run_alerts(ctx: Context) -> str | None:
     down is said in the line; the ingest itself stands (exit status unchanged)."""
     if ctx.watches is None:
         return None
-    from avtomon.alerts import run as run_alerts
+    from avtomon.cli_alerts import send_alerts
 
     try:
         config = ctx.watches_config()
     except ConfigProblem as exc:
         return f"alerts skipped: {exc.message}"
-    result = run_alerts(ctx.engine(), config)
-    for problem in result.raised.problems:
-        click.echo(f"  {problem}", err=True)
-    return result.line()
+    return send_alerts(ctx, config).line()
 
 
 from avtomon.cli_alerts import alerts, digest  # noqa: E402

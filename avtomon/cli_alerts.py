@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from avtomon.cli_common import Context, Failure, pass_ctx
 from avtomon.errors import AvtomonError
 
 if TYPE_CHECKING:
+    from avtomon.alerts import AlertRun
     from avtomon.alerts.config import WatchesConfig
     from avtomon.alerts.digest import Section
 
@@ -37,17 +38,25 @@ def alerts(ctx: Context, status: bool) -> None:
         if any(r[2] for r in rows):
             sys.exit(1)  # something waits: a monitoring check sees it
         return
-    from avtomon.alerts import run as run_alerts
     from avtomon.cli import ingest_lock
 
     config = ctx.watches_config(required=True)
     with ingest_lock(ctx):
-        result = run_alerts(ctx.engine(create=True), config)
-    for problem in result.raised.problems:
-        click.echo(f"  {problem}", err=True)
+        result = send_alerts(ctx, config)
     click.echo(result.line())
     if result.delivered.waiting:
         sys.exit(1)
+
+
+def send_alerts(ctx: Context, config: WatchesConfig) -> AlertRun:
+    """Raise and send the watches' alerts (the caller holds the ingest lock); a watch that could not run
+    is said on stderr, the others run."""
+    from avtomon.alerts import run as run_alerts
+
+    result = run_alerts(ctx.engine(create=True), config)
+    for problem in result.raised.problems:
+        click.echo(f"  {problem}", err=True)
+    return result
 
 
 @click.command()
@@ -107,16 +116,14 @@ def digest(ctx: Context, since: str, until: str | None, names: tuple[str, ...], 
 
 def _email(config: WatchesConfig | None, name: str, sections: list[Section], start: datetime) -> None:
     from avtomon.alerts import digest as make
-    from avtomon.alerts.channels import SendError, send_email
+    from avtomon.alerts.channels import SendError, send_mail
 
     found = config.channels.get(name) if config else None
     if found is None or found.type != "email":
         raise click.UsageError(f"--email {name!r}: no email channel by that name in the watches file")
-    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     try:
-        send_email(found, {"watch": "digest", "title": "digest"}, int(stamp),
-                   subject=f"[avtomon] сюжеты с {start:%Y-%m-%d}", text=make.markdown(sections, start),
-                   html=make.html(sections, start))
+        send_mail(found, f"[avtomon] сюжеты с {start:%Y-%m-%d}", make.markdown(sections, start),
+                  make.html(sections, start))
     except SendError as exc:
         raise Failure(f"digest not sent: {exc}; the digest itself is fine (rerun with --out to keep it)", 1) from None
     click.echo(f"digest sent to {', '.join(found.options['to'])}")

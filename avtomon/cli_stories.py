@@ -52,8 +52,9 @@ def _evaluate(labelled: Path, gold: Path, show_errors: bool) -> None:
     except AvtomonError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"{result.articles} articles in {result.groups} labelled groups -> {result.stories} stories")
-    click.echo(f"pairs: {result.right} right, {result.wrong} wrongly joined, {result.missed} missed")
-    click.echo(f"precision {result.precision:.3f}  recall {result.recall:.3f}  F1 {result.f1:.3f}")
+    pairs = result.pairs
+    click.echo(f"pairs: {pairs.tp} right, {pairs.fp} wrongly joined, {pairs.fn} missed")
+    click.echo(f"precision {pairs.precision:.3f}  recall {pairs.recall:.3f}  F1 {pairs.f1:.3f}")
     if show_errors:
         for a, b in result.wrong_pairs:
             click.echo(f"  joined, not one news: «{a}» / «{b}»")

@@ -185,7 +185,6 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(10))  # pending | sending | sent
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    next_try_at: Mapped[datetime | None] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 

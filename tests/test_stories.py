@@ -93,6 +93,25 @@ def partition(url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def together(story: dict[str, int]) -> set[tuple[str, str]]:
+    """The pairs of titles in one story: what two groupings must agree on (story ids may differ)."""
+    return {(a, b) for a in story for b in story if story[a] == story[b]}
+
+
+def forget_stories(url: str, prints: bool = False) -> None:
+    """What a run killed between extraction and grouping leaves (story_id NULL), and with `prints` what
+    migration 0011 leaves on an older store (no print either)."""
+    engine = open_store(url, migrate=False)
+    try:
+        with Session(engine) as s, s.begin():
+            if prints:
+                s.execute(text("DELETE FROM article_signatures"))
+            s.execute(text("UPDATE articles SET story_id = NULL"))
+            s.execute(text("DELETE FROM stories"))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
     with fresh_store(request, tmp_path) as url:
@@ -147,21 +166,13 @@ def test_rebuild_gives_the_same_stories_and_a_lost_grouping_is_caught_up(backend
     run(backend, feeds, "ingest")
     before = partition(backend)
     assert "articles grouped" in run(backend, feeds, "stories", "--rebuild")
-    after = partition(backend)
-    same_before = {(a, b) for a in before for b in before if before[a] == before[b]}
-    assert same_before == {(a, b) for a in after for b in after if after[a] == after[b]}
+    assert together(partition(backend)) == together(before)
     # a run killed between extraction and grouping leaves story_id NULL: the next one groups them
-    engine = open_store(backend, migrate=False)
-    try:
-        with Session(engine) as s, s.begin():
-            s.execute(text("UPDATE articles SET story_id = NULL"))
-            s.execute(text("DELETE FROM stories"))
-    finally:
-        engine.dispose()
+    forget_stories(backend)
     assert run(backend, feeds, "stories").startswith(f"{len(before)} articles grouped")
     again = partition(backend)
     assert all(v is not None for v in again.values())
-    assert same_before == {(a, b) for a in again for b in again if again[a] == again[b]}
+    assert together(again) == together(before)
 
 
 def test_queries_and_exports_count_stories(httpserver: HTTPServer, tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
@@ -289,8 +300,7 @@ def test_small_chunks_group_alike(httpserver: HTTPServer, tmp_path: Path, nlp,  
         engine.dispose()
     assert summary.articles == len(whole)
     chunked = partition(url)
-    assert {(a, b) for a in whole for b in whole if whole[a] == whole[b]} == \
-        {(a, b) for a in chunked for b in chunked if chunked[a] == chunked[b]}
+    assert together(chunked) == together(whole)
 
 
 def test_articles_from_before_stories_get_their_prints(httpserver: HTTPServer, tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
@@ -300,18 +310,9 @@ def test_articles_from_before_stories_get_their_prints(httpserver: HTTPServer, t
     feeds, _ = serve_two_outlets(httpserver, tmp_path)
     run(url, feeds, "ingest")
     before = partition(url)
-    engine = open_store(url, migrate=False)
-    try:
-        with Session(engine) as s, s.begin():  # what migration 0011 leaves behind
-            s.execute(text("DELETE FROM article_signatures"))
-            s.execute(text("UPDATE articles SET story_id = NULL"))
-            s.execute(text("DELETE FROM stories"))
-    finally:
-        engine.dispose()
+    forget_stories(url, prints=True)
     assert run(url, feeds, "stories").startswith(f"{len(before)} articles grouped")
-    after = partition(url)
-    assert {(a, b) for a in before for b in before if before[a] == before[b]} == \
-        {(a, b) for a in after for b in after if after[a] == after[b]}
+    assert together(partition(url)) == together(before)
     engine = open_store(url, migrate=False)
     try:
         with engine.connect() as conn:

@@ -16,6 +16,7 @@ import smtplib
 import ssl
 import time
 from email.message import EmailMessage
+from email.utils import make_msgid
 from html import escape
 
 import httpx
@@ -99,19 +100,24 @@ def send_telegram(channel: Channel, alert: dict, delivery_id: int) -> None:
         raise SendError(f"Telegram refused the message: {response.text[:200]}")
 
 
-def send_email(channel: Channel, alert: dict, delivery_id: int, subject: str | None = None,
-               text: str | None = None, html: str | None = None) -> None:
-    """An email with a text and an HTML part, over SMTP with STARTTLS (or SSL) and login when set."""
+def send_email(channel: Channel, alert: dict, delivery_id: int) -> None:
+    """An alert by email: its text and HTML parts, and a Message-ID that stays the same when a delivery is
+    sent again after an interrupted run (a mail system can drop the copy)."""
+    digest = hashlib.sha256(json.dumps(alert, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    send_mail(channel, f"[avtomon] {alert['watch']}: {alert['title']}", text_of(alert), html_of(alert),
+              f"<delivery-{delivery_id}.{digest}@avtomon>")
+
+
+def send_mail(channel: Channel, subject: str, text: str, html: str, message_id: str | None = None) -> None:
+    """A mail with a text and an HTML part, over SMTP with STARTTLS (or SSL) and login when set."""
     opts = channel.options
     msg = EmailMessage()
-    msg["Subject"] = subject or f"[avtomon] {alert['watch']}: {alert['title']}"
+    msg["Subject"] = subject
     msg["From"] = opts["sender"]
     msg["To"] = ", ".join(opts["to"])
-    # the same id when a delivery is sent again after an interrupted run: a mail system can drop the copy
-    digest = hashlib.sha256(json.dumps(alert, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
-    msg["Message-ID"] = f"<delivery-{delivery_id}.{digest}@avtomon>"
-    msg.set_content(text or text_of(alert))
-    msg.add_alternative(html or html_of(alert), subtype="html")
+    msg["Message-ID"] = message_id or make_msgid(domain="avtomon")
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
     context = ssl.create_default_context(cafile=opts.get("ca_file"))
     try:
         if opts.get("ssl"):

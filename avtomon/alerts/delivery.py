@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,10 +42,8 @@ def _mark(engine: Engine, delivery_id: int, **values: object) -> None:
         s.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
 
 
-def deliver(engine: Engine, config: WatchesConfig, now: datetime,
-            senders: dict[str, Callable[..., None]] | None = None) -> DeliverySummary:
+def deliver(engine: Engine, config: WatchesConfig, now: datetime) -> DeliverySummary:
     """Send every pending (or interrupted) delivery whose channel is configured, oldest first."""
-    senders = senders or SENDERS
     summary = DeliverySummary()
     with Session(engine) as s:
         rows = s.execute(select(Delivery.id, Delivery.channel, Alert.payload).join(Alert, Alert.id == Delivery.alert_id)
@@ -63,10 +60,10 @@ def deliver(engine: Engine, config: WatchesConfig, now: datetime,
             continue
         _mark(engine, delivery_id, status="sending", attempts=Delivery.attempts + 1)
         try:
-            senders[channel.type](channel, json.loads(payload), delivery_id)
+            SENDERS[channel.type](channel, json.loads(payload), delivery_id)
         except SendError as exc:
             log.warning("alert delivery %s to %s failed: %s", delivery_id, name, exc)
-            _mark(engine, delivery_id, status="pending", last_error=str(exc)[:2000], next_try_at=now)
+            _mark(engine, delivery_id, status="pending", last_error=str(exc)[:2000])
             down.add(name)
             summary.errors[name] = str(exc)
             summary.waiting += 1
@@ -77,7 +74,7 @@ def deliver(engine: Engine, config: WatchesConfig, now: datetime,
 
 
 def health(engine: Engine) -> list[list[object]]:
-    """Per channel: sent, waiting, attempts of the oldest waiting one, last sent, last error."""
+    """Per channel: sent, waiting, the most tries of a waiting one, last sent, the last error of a waiting one."""
     with Session(engine) as s:
         rows = s.execute(select(
             Delivery.channel,

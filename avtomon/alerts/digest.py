@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from avtomon.alerts.config import Watch
-from avtomon.alerts.matching import describe_stories, matching_stories
+from avtomon.alerts.matching import matching_stories
 from avtomon.labels import plural
+from avtomon.pipeline.query import describe_stories
 
 EVERYTHING = Watch(name="Все сюжеты")
 

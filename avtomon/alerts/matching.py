@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from avtomon.alerts.config import Watch, WatchesConfig
 from avtomon.db import chunks
 from avtomon.errors import AvtomonError
-from avtomon.models import Alert, Article, Delivery, Entity, Event, Mention, Story
+from avtomon.models import Alert, Article, Delivery, Entity, Mention, Story
 from avtomon.pipeline.filters import Filters, article_conditions, resolve
 from avtomon.pipeline.lock import pass_lock
+from avtomon.pipeline.query import describe_stories
 
 log = logging.getLogger(__name__)
 
@@ -63,54 +64,19 @@ def _alerted(session: Session, watch: str, story_ids: list[int]) -> set[int]:
     return done
 
 
-def describe_stories(session: Session, story_ids: list[int]) -> dict[int, dict]:
-    """What an alert or a digest says of each story: title, link, time, articles, sources, companies, events."""
-    out: dict[int, dict] = {}
-    stories = {st.id: st for part in chunks(story_ids)
-               for st in session.scalars(select(Story).where(Story.id.in_(part)))}
-    members: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
-    for part in chunks(story_ids):
-        for sid, aid, feed, url in session.execute(select(Article.story_id, Article.id, Article.feed, Article.url)
-                                                   .where(Article.story_id.in_(part)).order_by(Article.published_at)):
-            members[sid].append((aid, feed, url))
-    ids = [a for m in members.values() for a, _, _ in m]
-    companies: dict[int, set[str]] = defaultdict(set)
-    events: dict[int, set[tuple[str, str]]] = defaultdict(set)
-    for part in chunks(ids):
-        for aid, name in session.execute(select(Mention.article_id, Entity.name).join(Entity)
-                                         .where(Mention.article_id.in_(part), Entity.kind == "company")):
-            companies[aid].add(name)
-        for aid, etype, name in session.execute(select(Event.article_id, Event.type, Entity.name)
-                                                .outerjoin(Entity, Entity.id == Event.company_id)
-                                                .where(Event.article_id.in_(part))):
-            events[aid].add((etype, name or ""))
-    for sid, st in stories.items():
-        arts = members.get(sid, [])
-        lead_url = next((u for a, _, u in arts if a == st.lead_article_id), None)
-        out[sid] = {
-            "story_id": sid, "title": st.title, "url": lead_url, "first_seen": st.first_seen.isoformat() + "Z",
-            "articles": st.articles, "sources": sorted({f for _, f, _ in arts}),
-            "links": [u for _, _, u in arts if u],
-            "companies": sorted({c for a, _, _ in arts for c in companies.get(a, ())}),
-            "events": [{"type": t, "company": c or None} for t, c in sorted({e for a, _, _ in arts
-                                                                             for e in events.get(a, ())})],
-            "lead_article_id": st.lead_article_id,
-        }
-    return out
-
-
 def _add(session: Session, watch: Watch, kind: str, payload: dict, now: datetime, **keys: int | None) -> None:
     alert = Alert(watch=watch.name, kind=kind, created_at=now, title=payload["title"], url=payload.get("url"),
                   payload=json.dumps({"watch": watch.name, "kind": kind, **payload}, ensure_ascii=False), **keys)
     session.add(alert)
     session.flush()
     for channel in watch.channels:
-        session.add(Delivery(alert_id=alert.id, channel=channel, status="pending", attempts=0, next_try_at=now))
+        session.add(Delivery(alert_id=alert.id, channel=channel, status="pending", attempts=0))
 
 
 def _story_alerts(session: Session, watch: Watch, since: datetime, now: datetime) -> int:
     found = matching_stories(session, watch, since)
-    new = [sid for sid in found if sid not in _alerted(session, watch.name, list(found))]
+    alerted = _alerted(session, watch.name, list(found))
+    new = [sid for sid in found if sid not in alerted]
     described = describe_stories(session, new)
     for sid in sorted(new, key=lambda s: described[s]["first_seen"]):
         payload = described[sid]

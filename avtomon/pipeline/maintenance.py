@@ -30,6 +30,8 @@ from avtomon.models import (
 )
 from avtomon.pipeline.rollups import refresh_days
 from avtomon.pipeline.store import PRUNED_BEFORE, prune_horizon
+from avtomon.stories.grouping import backlog as grouping_backlog
+from avtomon.stories.grouping import refresh_stories
 
 TABLES = (Feed, PollRun, Article, Entity, Mention, Event, Story, Alert, Delivery)
 
@@ -60,8 +62,7 @@ def stats(engine: Engine) -> list[list[object]]:
         rows.append(["extraction", "backlog", backlog])
         oldest = s.scalar(select(func.min(Article.fetched_at)).where(Article.extract_status == "pending"))
         rows.append(["extraction", "oldest pending", oldest.isoformat(sep=" ", timespec="seconds") if oldest else ""])
-        rows.append(["stories", "grouping backlog", s.scalar(select(func.count()).where(
-            Article.story_id.is_(None), Article.extract_status == "done"))])
+        rows.append(["stories", "grouping backlog", grouping_backlog(s)])
         rows.append(["alerts", "deliveries waiting", s.scalar(select(func.count()).where(Delivery.status != "sent"))])
         if engine.dialect.name == "postgresql":
             size = s.scalar(text("SELECT pg_database_size(current_database())"))
@@ -88,8 +89,6 @@ def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneR
             poll_runs=s.scalar(select(func.count()).where(PollRun.started_at < older_than)) or 0,
             dry_run=dry_run)
         if not dry_run:
-            from avtomon.stories.grouping import refresh_stories
-
             touched = set(s.scalars(select(Article.story_id).where(Article.published_at < older_than,
                                                                    Article.story_id.is_not(None)).distinct()))
             s.execute(delete(Mention).where(Mention.article_id.in_(old)))

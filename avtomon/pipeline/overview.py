@@ -40,6 +40,7 @@ from avtomon.pipeline.filters import (
     resolve,
     zone,
 )
+from avtomon.pipeline.query import rank_stories
 from avtomon.pipeline.rankings import (
     contenders,
     entity_totals,
@@ -276,14 +277,10 @@ def entity_of(engine: Engine, kind: str, key: str) -> tuple[int, str] | None:
 
 def top_stories(engine: Engine, f: Filters, n: int = 8) -> list[dict]:
     """The stories with the most matching articles told by two sources or more (the news the outlets
-    repeat), most articles first: id, lead article, title, matching articles, sources."""
+    repeat), ranked as `query stories` ranks them: id, lead article, title, matching articles, sources."""
     with Session(engine) as s:
         resolve(s, f)
-        count = func.count(Article.id)
-        rows = s.execute(select(Article.story_id, count, func.count(func.distinct(Article.feed)))
-                         .where(Article.story_id.is_not(None), *article_conditions(f)).group_by(Article.story_id)
-                         .having(func.count(func.distinct(Article.feed)) > 1)
-                         .order_by(count.desc(), Article.story_id.desc()).limit(n)).all()
+        rows, _ = rank_stories(s, f, n, min_sources=2)
         info = {st.id: st for st in s.scalars(select(Story).where(Story.id.in_([r[0] for r in rows])))} if rows else {}
     return [{"id": sid, "lead": info[sid].lead_article_id, "title": info[sid].title, "articles": arts,
-             "sources": feeds} for sid, arts, feeds in rows]
+             "sources": feeds} for sid, arts, feeds, _ in rows]

@@ -89,41 +89,63 @@ def top_by_stories(engine: Engine, kind: str, f: Filters) -> Table:
     return Table(["name", "key", "stories", "articles", "first_seen", "last_seen"], rows, cut)
 
 
+def rank_stories(s: Session, f: Filters, limit: int, min_sources: int = 1) -> tuple[list, bool]:  # type: ignore[type-arg]
+    """(story id, matching articles, their feeds, the first one's time) of the stories of the articles the
+    filters match (resolved), told by at least `min_sources` feeds: most articles first, then newest,
+    then id; and whether the limit cut rows."""
+    n = func.count(Article.id)
+    stmt = (select(Article.story_id, n, func.count(distinct(Article.feed)), func.min(Article.published_at))
+            .where(Article.story_id.is_not(None), *article_conditions(f)).group_by(Article.story_id)
+            .having(func.count(distinct(Article.feed)) >= min_sources)
+            .order_by(n.desc(), func.min(Article.published_at).desc(), Article.story_id).limit(limit + 1))
+    return _limited(list(s.execute(stmt)), limit)
+
+
+def describe_stories(s: Session, story_ids: list[int]) -> dict[int, dict]:  # type: ignore[type-arg]
+    """What a listing, an alert or a digest says of each story: title and link of its earliest article,
+    first time seen, articles, sources, links, companies, and its events once per (type, company)."""
+    stories = {st.id: st for part in chunks(story_ids) for st in s.scalars(select(Story).where(Story.id.in_(part)))}
+    members: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
+    for part in chunks(story_ids):
+        for sid, aid, feed, url in s.execute(select(Article.story_id, Article.id, Article.feed, Article.url)
+                                             .where(Article.story_id.in_(part)).order_by(Article.published_at)):
+            members[sid].append((aid, feed, url))
+    ids = [a for m in members.values() for a, _, _ in m]
+    entities = entities_of(s, ids)
+    facts = story_events(s, ids)
+    out = {}
+    for sid, st in stories.items():
+        arts = members.get(sid, [])
+        out[sid] = {
+            "story_id": sid, "title": st.title, "url": next((u for a, _, u in arts if a == st.lead_article_id), None),
+            "first_seen": st.first_seen.isoformat() + "Z", "articles": st.articles,
+            "sources": sorted({feed for _, feed, _ in arts}), "links": [u for _, _, u in arts if u],
+            "companies": sorted({c for a, _, _ in arts for c in entities.get(a, {}).get("company", [])}),
+            "events": [{"type": t, "company": c or None} for t, c in sorted({e for a, _, _ in arts
+                                                                             for e in facts.get(a, ())})],
+            "lead_article_id": st.lead_article_id,
+        }
+    return out
+
+
 def stories(engine: Engine, f: Filters, min_sources: int = 1) -> Table:
     """Stories of the articles the filters match, most articles first (then newest, then id): the first
     time seen, articles and sources, the title and link of the earliest article, its companies, and
     its events once per type and company whatever number of outlets reported them. `min_sources`: only
     stories told by at least that many feeds."""
-    limit = f.limit or DEFAULT_LIMITS["stories"]
     with Session(engine) as s:
         resolve(s, f)
-        n = func.count(Article.id)
-        stmt = (select(Article.story_id, n, func.count(distinct(Article.feed)), func.min(Article.published_at))
-                .where(Article.story_id.is_not(None), *article_conditions(f)).group_by(Article.story_id)
-                .having(func.count(distinct(Article.feed)) >= min_sources)
-                .order_by(n.desc(), func.min(Article.published_at).desc(), Article.story_id).limit(limit + 1))
-        found, cut = _limited(list(s.execute(stmt)), limit)
-        ids = [r[0] for r in found]
-        info = {st.id: st for st in s.scalars(select(Story).where(Story.id.in_(ids)))} if ids else {}
-        members: dict[int, list[int]] = defaultdict(list)
-        for sid, aid in s.execute(select(Article.story_id, Article.id).where(Article.story_id.in_(ids))):
-            members[sid].append(aid)
-        every = [a for m in members.values() for a in m]
-        entities = entities_of(s, every, f.passing)
-        facts = _story_events(s, every)
-        leads = dict(s.execute(select(Article.id, Article.url).where(
-            Article.id.in_([st.lead_article_id for st in info.values() if st.lead_article_id]))).all())
+        found, cut = rank_stories(s, f, f.limit or DEFAULT_LIMITS["stories"], min_sources)
+        described = describe_stories(s, [r[0] for r in found])
     rows = []
     for sid, count, feeds, first in found:
-        st = info[sid]
-        companies = sorted({c for a in members[sid] for c in entities.get(a, {}).get("company", [])})
-        events = sorted({e for a in members[sid] for e in facts.get(a, ())})
-        rows.append([sid, _d(first, f.tz), count, feeds, st.title, leads.get(st.lead_article_id or -1),
-                     ", ".join(companies), "; ".join(f"{t}: {c}" if c else t for t, c in events)])
+        d = described[sid]
+        events = "; ".join(f"{e['type']}: {e['company']}" if e["company"] else e["type"] for e in d["events"])
+        rows.append([sid, _d(first, f.tz), count, feeds, d["title"], d["url"], ", ".join(d["companies"]), events])
     return Table(["story", "first_seen", "articles", "sources", "title", "url", "companies", "events"], rows, cut)
 
 
-def _story_events(s: Session, ids: list[int]) -> dict[int, set[tuple[str, str]]]:
+def story_events(s: Session, ids: list[int]) -> dict[int, set[tuple[str, str]]]:
     """(type, company name) of each article's events: a story has each pair once."""
     found: dict[int, set[tuple[str, str]]] = defaultdict(set)
     for part in chunks(ids):

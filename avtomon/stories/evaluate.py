@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from avtomon.errors import AvtomonError
+from avtomon.extractors.evaluate import Score
 from avtomon.models import Article, Entity, Mention
 from avtomon.stories.grouping import Print, store_prints
 from avtomon.stories.signature import from_bytes
@@ -50,24 +51,10 @@ class StoryScore:
     articles: int
     groups: int
     stories: int
-    right: int = 0  # pairs in one story and one group
-    wrong: int = 0  # pairs in one story, two groups
-    missed: int = 0  # pairs in one group, two stories
+    # pairs of articles: tp in one story and one group, fp in one story only, fn in one group only
+    pairs: Score = field(default_factory=Score)
     wrong_pairs: list[tuple[str, str]] = field(default_factory=list)
     missed_pairs: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def precision(self) -> float:
-        return self.right / (self.right + self.wrong) if self.right + self.wrong else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.right / (self.right + self.missed) if self.right + self.missed else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def load(path: Path, gold: Path | None) -> list[Labelled]:
@@ -104,12 +91,12 @@ def score(items: Sequence[Labelled], stories: Sequence[int]) -> StoryScore:
     for (a, sa), (b, sb) in combinations(zip(items, stories, strict=True), 2):
         same_group, same_story = a.group == b.group, sa == sb
         if same_group and same_story:
-            result.right += 1
+            result.pairs.tp += 1
         elif same_story:
-            result.wrong += 1
+            result.pairs.fp += 1
             result.wrong_pairs.append((a.title, b.title))
         elif same_group:
-            result.missed += 1
+            result.pairs.fn += 1
             result.missed_pairs.append((a.title, b.title))
     return result
 

@@ -36,7 +36,6 @@ from avtomon.stories.signature import (
     from_bytes,
     minhash,
     shingles,
-    similarity,
     to_bytes,
 )
 
@@ -80,10 +79,6 @@ class Print:
         words = shingles(lemmas)
         return Print(minhash(words), len(words), figures(raw))
 
-    def close_to(self, other: Print) -> float:
-        """How close the two are as versions of one news (0 when not close enough)."""
-        return self.joins(similarity(self.signature, other.signature), other.words)
-
     def joins(self, j: float, other_words: int) -> float:
         """`j` (the estimated similarity to another article of `other_words` lemmas) if that makes the two
         one news, else 0."""
@@ -111,8 +106,7 @@ class Window:
     lsh: MinHashLSH = field(default_factory=lambda: MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM,
                                                                params=LSH_PARAMS))
     members: dict[int, Member] = field(default_factory=dict)
-    start: datetime | None = None
-    end: datetime | None = None
+    end: datetime | None = None  # the latest time read into it
     matrix: np.ndarray = field(default_factory=lambda: np.zeros((1024, NUM_PERM), dtype=np.uint32))
     rows: dict[int, int] = field(default_factory=dict)  # article id → its row of `matrix`
     free: list[int] = field(default_factory=list)  # rows of forgotten articles, for reuse
@@ -135,8 +129,6 @@ class Window:
             self.lsh.remove(aid)
             del self.members[aid]
             self.free.append(self.rows.pop(aid))
-        if self.start is not None and self.start < moment:
-            self.start = moment
 
     def best(self, article_id: int, published_at: datetime, mark: Print,
              companies: frozenset[int]) -> Member | None:
@@ -226,7 +218,6 @@ def _load(session: Session, window: Window, start: datetime, end: datetime) -> N
         companies = _companies(session, [r[0] for r in rows])
         for aid, sid, published, data, words, figs in rows:
             window.add(Member(aid, sid, published, _stored(data, words, figs), companies[aid]))
-    window.start = start if window.start is None else min(window.start, start)
     window.end = end if window.end is None else max(window.end, end)
 
 

@@ -63,11 +63,6 @@ def from_bytes(data: bytes) -> LeanMinHash:
     return LeanMinHash(seed=SEED, hashvalues=np.frombuffer(data, dtype="<u4"), scheme=SCHEME)
 
 
-def similarity(a: LeanMinHash, b: LeanMinHash) -> float:
-    """Estimated Jaccard similarity of the two articles' content lemmas."""
-    return float(np.count_nonzero(np.asarray(a.hashvalues) == np.asarray(b.hashvalues))) / NUM_PERM
-
-
 def containment(jaccard: float, size_a: int, size_b: int) -> float:
     """The share of the smaller set inside the larger, from their Jaccard similarity and sizes: a feed
     that carries only a story's lead has most of its words in another outlet's full text."""

@@ -40,7 +40,6 @@ def upgrade() -> None:
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text()),
-        sa.Column("next_try_at", sa.DateTime()),
         sa.Column("sent_at", sa.DateTime()),
         sa.UniqueConstraint("alert_id", "channel", name="uq_deliveries_alert_channel"),
     )
