@@ -1,7 +1,7 @@
 """Export the store to XLSX, CSV or JSON Lines with the query filters, streaming rows.
 
-Rows are read from the database in chunks and written as they come (XlsxWriter in constant-memory
-mode: a row is on disk once written), so memory does not grow with the number of articles. Text is
+Rows are read from the database in chunks and written as they come (a row is on disk once written;
+XLSX by `pipeline.xlsx`), so memory does not grow with the number of articles. Text is
 always written as text, never as a formula; and any text cell that a spreadsheet would run as a
 formula when typed or imported (it starts with =, +, -, @, tab or CR — a hostile feed can put that in a
 title) gets a leading apostrophe, in CSV too. Times are shown in the filters' time zone.
@@ -13,7 +13,6 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,12 @@ from sqlalchemy.orm import Session, aliased
 from avtomon.errors import AvtomonError
 from avtomon.models import Article, Entity, Event, Mention
 from avtomon.output import plain_value as _plain
+from avtomon.pipeline import xlsx
 from avtomon.pipeline.filters import Filters, article_conditions, event_conditions, resolve, zoned
 from avtomon.pipeline.query import EVENT_ORDER, entities_of, top_entities
+from avtomon.pipeline.xlsx import neutralize
 
 CHUNK = 1000
-XLSX_CELL_MAX = 32_000  # Excel refuses cells over 32 767 characters
-HYPERLINK_MAX = 250  # Excel's HYPERLINK takes at most 255 characters
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 ENTITY_HEADERS = ["name", "key", "articles", "mentions", "first_seen", "last_seen"]  # as query.top_entities
 TABLES = ("articles", "mentions", "companies", "regions", "categories", "events")
 WIDTHS = {"date": 18, "published": 18, "source": 22, "title": 60, "url": 45, "text": 80, "sentence": 80,
@@ -37,8 +35,8 @@ WIDTHS = {"date": 18, "published": 18, "source": 22, "title": 60, "url": 45, "te
           "mention": 30, "type": 16, "region": 14, "events": 22, "kind": 12, "article_id": 10, "id": 8}
 # short text wraps (a row grows to a few lines); the article text does not, or a row would be pages high:
 # aligned to the top, it shows its lead
-WRAPPED = {"title", "sentence", "snippet", "companies", "categories", "regions", "events", "name", "company",
-           "mention", "source"}
+WRAPPED = frozenset({"title", "sentence", "snippet", "companies", "categories", "regions", "events", "name", "company",
+           "mention", "source"})
 
 
 @dataclass
@@ -48,13 +46,6 @@ class Sheet:
     name: str
     headers: list[str]
     rows: Iterator[list[Any]]
-
-
-def neutralize(value: Any) -> Any:
-    """Defuse spreadsheet formulas in text cells (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(DANGEROUS):
-        return "'" + value
-    return value
 
 
 def _article_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
@@ -129,75 +120,29 @@ def sheets(engine: Engine, f: Filters) -> dict[str, Sheet]:
     }
 
 
-class _XlsxFormats:
-    """The cell formats of a workbook, made once."""
+def _russian_rows(sheet: Sheet) -> Iterator[list[Any]]:
+    from avtomon.labels import russian_value
 
-    def __init__(self, wb: Any) -> None:
-        top = {"valign": "top"}
-        self.header = wb.add_format({"bold": True, "valign": "top", "text_wrap": True, "bg_color": "#F2F2F2"})
-        self.text = wb.add_format(top)
-        self.wrapped = wb.add_format({**top, "text_wrap": True})
-        self.datetime = wb.add_format({**top, "num_format": "yyyy-mm-dd hh:mm"})
-        self.date = wb.add_format({**top, "num_format": "yyyy-mm-dd"})
-        self.float = wb.add_format({**top, "num_format": "0.000"})
-        self.link = wb.add_format({**top, "font_color": "blue", "underline": 1})
-
-
-def _write_cell(ws: Any, fmt: _XlsxFormats, r: int, c: int, header: str, value: Any) -> None:
-    if value is None:
-        ws.write_blank(r, c, None, fmt.text)
-    elif isinstance(value, str):
-        if header == "url" and value.startswith(("http://", "https://")) and len(value) <= HYPERLINK_MAX:
-            # A HYPERLINK formula with the URL as its stored result: clickable, and pandas or openpyxl
-            # (data_only) read the URL. Cell hyperlinks would be held in memory until the file is closed,
-            # and Excel takes at most 65 530 of them per sheet.
-            safe = value.replace('"', "%22")
-            ws.write_formula(r, c, f'=HYPERLINK("{safe}","{safe}")', fmt.link, value)
-        else:
-            ws.write_string(r, c, neutralize(value)[:XLSX_CELL_MAX], fmt.wrapped if header in WRAPPED else fmt.text)
-    elif isinstance(value, bool):
-        ws.write_boolean(r, c, value, fmt.text)
-    elif isinstance(value, datetime):
-        ws.write_datetime(r, c, value.replace(tzinfo=None), fmt.datetime)  # Excel has no zones: wall-clock time
-    elif isinstance(value, date):
-        ws.write_datetime(r, c, datetime(value.year, value.month, value.day), fmt.date)
-    elif isinstance(value, float):
-        ws.write_number(r, c, value, fmt.float)
-    elif isinstance(value, int):
-        ws.write_number(r, c, value, fmt.text)
-    else:
-        ws.write_string(r, c, str(value), fmt.text)
+    for row in sheet.rows:
+        yield [russian_value(h, v) for h, v in zip(sheet.headers, row, strict=True)]
 
 
 def write_xlsx(path: Path, all_sheets: dict[str, Sheet], russian: bool = False, tz: str = "UTC") -> dict[str, int]:
     """One workbook, one sheet per table: frozen header, autofilter, widths, wrapped text that shows its
     lead, real dates (wall-clock time in `tz`, named in the header), links; `russian`: Russian headers,
     sheet names and labels of categories, event types and regions."""
-    import xlsxwriter
+    from avtomon.labels import HEADERS_RU, SHEETS_RU
 
-    from avtomon.labels import HEADERS_RU, SHEETS_RU, russian_value
-
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "strings_to_numbers": False})
-    fmt = _XlsxFormats(wb)
-    counts = {}
-    try:
-        for key, sheet in all_sheets.items():
-            ws = wb.add_worksheet(SHEETS_RU[sheet.name] if russian else sheet.name)
-            ws.freeze_panes(1, 0)
-            for i, h in enumerate(sheet.headers):
-                ws.set_column(i, i, WIDTHS.get(h, 12))
-                label = HEADERS_RU.get(h, h) if russian else h
-                ws.write_string(0, i, f"{label} ({tz})" if h in ("published", "date") else label, fmt.header)
-            n = 0
-            for n, row in enumerate(sheet.rows, 1):
-                for c, (h, v) in enumerate(zip(sheet.headers, row, strict=True)):
-                    _write_cell(ws, fmt, n, c, h, russian_value(h, v) if russian else v)
-            ws.autofilter(0, 0, n, len(sheet.headers) - 1)
-            counts[key] = n
-    finally:
-        wb.close()
-    return counts
+    tables = []
+    for sheet in all_sheets.values():
+        labels = [HEADERS_RU.get(h, h) if russian else h for h in sheet.headers]
+        labels = [f"{label} ({tz})" if h in ("published", "date") else label
+                  for h, label in zip(sheet.headers, labels, strict=True)]
+        tables.append(xlsx.Table(SHEETS_RU[sheet.name] if russian else sheet.name, sheet.headers, labels,
+                                 [WIDTHS.get(h, 12) for h in sheet.headers], WRAPPED,
+                                 _russian_rows(sheet) if russian else sheet.rows))
+    counts = xlsx.write(path, tables)
+    return {key: counts[table.name] for key, table in zip(all_sheets, tables, strict=True)}
 
 
 def write_csv(path: Path, sheet: Sheet, delimiter: str = ",") -> int:
