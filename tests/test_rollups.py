@@ -3,6 +3,8 @@ prune and a rebuild; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import itertools
+
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -235,9 +237,12 @@ def test_top_pairs_rank_exactly_like_all_pairs(store: str) -> None:
     engine = open_store(store)
     with Session(engine) as s:
         days = sorted(s.scalars(select(Article.published_at)))
-        for since, until in ((None, None), (days[2], None), (days[1], days[-3])):
+        ranges = ((None, None), (days[2], None), (days[1], days[-3]))
+        # --passing and --all count other rows: the bound on a pair (its left entity's articles) must follow
+        flags = ({}, {"passing": True}, {"include_irrelevant": True})
+        for (since, until), flag in itertools.product(ranges, flags):
             for left, right in PAIR_KINDS:
-                f = Filters(since=since, until=until)
+                f = Filters(since=since, until=until, **flag)
                 every = pair_totals(s, left, right, f)
                 label = names(s, {i for pair in every for i in pair})
 
