@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from avtomon.errors import AvtomonError
@@ -48,8 +48,16 @@ class Sheet:
     rows: Iterator[list[Any]]
 
 
+def _reading_all(s: Session) -> None:
+    """PostgreSQL plans a cursor for its first tenth of rows (cursor_tuple_fraction 0.1); an export reads
+    every row, and for a month's mentions at 1M articles that plan took 7 s where this one takes 1.5 s."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
+
+
 def _article_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
     with Session(engine) as s:
+        _reading_all(s)
         stmt = (select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
                        Article.url, Article.relevance, Article.story_id, Article.text_source, Article.text)
                 .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.url))
@@ -76,6 +84,7 @@ def _event_types(s: Session, ids: list[int]) -> dict[int, list[str]]:
 
 def _mention_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
     with Session(engine) as s:
+        _reading_all(s)
         stmt = (select(Mention.article_id, Article.published_at, Article.feed, Article.title, Entity.kind, Entity.key,
                        Entity.name, Mention.text, Mention.start_char, Mention.end_char, Mention.passing)
                 .join(Article, Article.id == Mention.article_id).join(Entity, Entity.id == Mention.entity_id)
@@ -90,6 +99,7 @@ def _mention_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
 def _event_rows(engine: Engine, f: Filters) -> Iterator[list[Any]]:
     company, region = aliased(Entity), aliased(Entity)
     with Session(engine) as s:
+        _reading_all(s)
         stmt = (select(Event.article_id, Article.published_at, Article.feed, company.name, Event.type, region.key,
                        Event.categories, Article.title, Event.sentence, Article.url, Article.story_id)
                 .join(Article, Article.id == Event.article_id)

@@ -28,6 +28,9 @@ XLSX_CELL_MAX = 32_000  # Excel refuses cells over 32 767 characters
 HYPERLINK_MAX = 250  # Excel's HYPERLINK takes at most 255 characters
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's phantom 1900-02-29 is counted
+# zlib level: 4 deflates a month from a big store (270 MB of XML) in 1.5 s, the default 6 in 3.2 s, for a
+# file 12 % larger (27 MB against 24)
+LEVEL = 4
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 _LITERAL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
@@ -188,7 +191,8 @@ def _frame_sheet(wb: Any, table: Table, header: Any, n: int) -> None:
 
 def _splice(frame: Path, tmp: Path, path: Path, sheets: int) -> None:
     """Copy the frame workbook to `path`, each sheet's data rows put after its header row."""
-    with zipfile.ZipFile(frame) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+    with zipfile.ZipFile(frame) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED,
+                                                          compresslevel=LEVEL) as dst:
         for info in src.infolist():
             xml = src.read(info)
             sheet = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
@@ -197,10 +201,8 @@ def _splice(frame: Path, tmp: Path, path: Path, sheets: int) -> None:
                 continue
             head_end = xml.index(b"</row>") + len(b"</row>")  # the header row
             rows_file = tmp / f"sheet{sheet.group(1)}.rows"
-            member = zipfile.ZipInfo(info.filename, info.date_time)
-            member.compress_type = zipfile.ZIP_DEFLATED
             big = rows_file.stat().st_size + len(xml) > zipfile.ZIP64_LIMIT
-            with dst.open(member, "w", force_zip64=big) as out, rows_file.open("rb") as rows:
+            with dst.open(info.filename, "w", force_zip64=big) as out, rows_file.open("rb") as rows:
                 out.write(xml[:head_end])
                 shutil.copyfileobj(rows, out, 1 << 20)
                 out.write(xml[xml.index(b"</sheetData>"):])
