@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from avtomon.cli import cli
@@ -195,7 +195,7 @@ def test_trend_from_rollups_equals_trend_from_raw_rows(store: str) -> None:
 
     engine = open_store(store)
     for tz in ("Europe/Moscow", "UTC", "Asia/Vladivostok", "America/New_York"):
-        for by in ("week", "month"):
+        for by in ("day", "week", "month"):
             for company in ("КАМАЗ", "Автотор", "АвтоВАЗ"):
                 for since in (None, parse_when("2026-01-10", tz=tz)):
                     f = Filters(company=(company,), tz=tz, since=since)
@@ -206,6 +206,26 @@ def test_trend_from_rollups_equals_trend_from_raw_rows(store: str) -> None:
                         rolled = query._counts_from_rollups(s, f, by, entity)
                         raw = query._raw_counts(s, f, by)
                     assert rolled == raw and (raw or since), (tz, by, company, since)
+    engine.dispose()
+
+
+def test_trend_of_every_article_counted_per_hour_equals_raw_rows(store: str) -> None:
+    from avtomon.pipeline import query
+    from avtomon.pipeline.filters import Filters, parse_when
+
+    engine = open_store(store)
+    with Session(engine) as s, s.begin():  # an irrelevant article: --all counts it, the default does not
+        s.execute(update(Article).where(Article.id == s.scalar(select(func.min(Article.id)))).values(relevant=False))
+    for tz, by, flag, (since, until) in itertools.product(
+            ("Europe/Moscow", "UTC", "Asia/Vladivostok", "America/New_York"), ("day", "week", "month"),
+            (False, True), ((None, None), ("2026-01-10", None), ("2026-01-08 13:30", "2026-02-20 05:00"))):
+        f = Filters(tz=tz, include_irrelevant=flag, since=since and parse_when(since, tz=tz),
+                    until=until and parse_when(until, tz=tz))
+        with Session(engine) as s:
+            hourly, raw = query._counts_by_hour(s, f, by), query._raw_counts(s, f, by)
+        assert hourly == raw and raw, (tz, by, flag, since, until)
+    with Session(engine) as s:  # half an hour off UTC: an hour's articles may straddle local midnight
+        assert query._counts_by_hour(s, Filters(tz="Asia/Kolkata"), "day") is None
     engine.dispose()
 
 

@@ -102,14 +102,34 @@ def count_periods(times: Iterable[datetime], by: str, tz: str) -> Counter[date]:
     counts: Counter[date] = Counter()
     if not ordered:
         return counts
-    z = zone(tz)
-    first = ordered[0].replace(tzinfo=UTC).astimezone(z).date()
-    last = ordered[-1].replace(tzinfo=UTC).astimezone(z).date()
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    starts = [datetime.combine(d, time(), z).astimezone(UTC).replace(tzinfo=None) for d in days]
+    days, starts = _day_starts(ordered[0], ordered[-1], zone(tz))
     for value in ordered:
         counts[period_start(days[bisect.bisect_right(starts, value) - 1], by)] += 1
     return counts
+
+
+def count_hours(hours: dict[datetime, int], by: str, tz: str) -> Counter[date] | None:
+    """count_periods for counts per whole UTC hour (hour start → count); None when a local midnight of the
+    span falls inside an hour (a zone with a half-hour offset), where an hour's count cannot be placed."""
+    counts: Counter[date] = Counter()
+    if not hours:
+        return counts
+    ordered = sorted(hours)
+    days, starts = _day_starts(ordered[0], ordered[-1], zone(tz))
+    if any(s.minute or s.second or s.microsecond for s in starts):
+        return None
+    for hour in ordered:
+        counts[period_start(days[bisect.bisect_right(starts, hour) - 1], by)] += hours[hour]
+    return counts
+
+
+def _day_starts(first: datetime, last: datetime, z: ZoneInfo) -> tuple[list[date], list[datetime]]:
+    """The local days from the one holding `first` to the one holding `last` (naive UTC), and their
+    midnights as naive UTC."""
+    first_day = first.replace(tzinfo=UTC).astimezone(z).date()
+    last_day = last.replace(tzinfo=UTC).astimezone(z).date()
+    days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    return days, [datetime.combine(d, time(), z).astimezone(UTC).replace(tzinfo=None) for d in days]
 
 
 def parse_when(value: str, now: datetime | None = None, end: bool = False, tz: str = "UTC") -> datetime:
