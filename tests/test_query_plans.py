@@ -17,6 +17,8 @@ COMMANDS = [
     ["query", "categories", "--since", "1y", "--passing"], ["query", "regions", "--since", "2026-01-01"],
     ["query", "pairs", "--kind", "company-region", "--since", "1y"],
     ["query", "trend", "--company", "КАМАЗ", "--by", "month", "--since", "2y"],
+    ["query", "trend", "--company", "КАМАЗ", "--by", "day", "--since", "30d"], ["query", "trend", "--since", "1y"],
+    ["query", "companies", "--count", "stories", "--since", "30d"],
     ["query", "events", "--company", "КАМАЗ", "--since", "30d"],
     ["query", "articles", "--text", "квазикристалл", "--since", "1y"],
     ["query", "articles", "--text", "тягач", "--since", "30d", "--limit", "5"],

@@ -86,11 +86,14 @@ def top_by_stories(engine: Engine, kind: str, f: Filters) -> Table:
     story = func.coalesce(Article.story_id, -Article.id)
     with Session(engine) as s:
         resolve(s, f)
+        # the period's articles first, then their mentions: SQLite would start from all the kind's mentions
+        # (11 s for 30 days at 1M articles, 0.3 s this way)
+        chosen = select(Article.id).where(and_(True, *article_conditions(f)))
         stmt = (select(Entity.name, Entity.key, func.count(distinct(story)), func.count(distinct(Article.id)),
                        func.min(Article.published_at), func.max(Article.published_at))
-                .select_from(Mention).join(Entity, Entity.id == Mention.entity_id)
+                .select_from(Mention).join(Entity, Entity.id == Mention.entity_id + 0)
                 .join(Article, Article.id == Mention.article_id)
-                .where(Entity.kind == kind, counted(f.passing), *article_conditions(f))
+                .where(Mention.article_id.in_(chosen), Entity.kind == kind, counted(f.passing))
                 .group_by(Entity.id, Entity.name, Entity.key)
                 .order_by(func.count(distinct(story)).desc(), Entity.name, Entity.key).limit(limit + 1))
         found, cut = _limited(list(s.execute(stmt)), limit)
