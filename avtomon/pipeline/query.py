@@ -187,6 +187,10 @@ def events(engine: Engine, f: Filters, per_story: bool = False) -> Table:
     with Session(engine) as s:
         resolve(s, f)
         cond = event_conditions(f)
+        if f.since is None and uses_rollups(f):
+            # a (vacuous) bound on the publication time lets SQLite walk the articles newest first and stop at the
+            # limit; with none it reads and sorts every event (1M articles: 0.7 s, with it 5 ms)
+            cond.append(Article.published_at >= datetime.min)
         stmt = (select(Article.published_at, Article.feed, company.name, Event.type, region.key, Event.categories,
                        Article.title, Event.sentence, Article.url, Article.story_id, Article.id)
                 .join(Article, Article.id == Event.article_id)
