@@ -135,6 +135,12 @@ COMMANDS = {
     "query articles --text <word in no article> --since 1y": ["query", "articles", "--text", "квазикристалл",
                                                               "--since", "1y"],
     "query events --company КАМАЗ --since 30d": ["query", "events", "--company", "КАМАЗ", "--since", "30d"],
+    # beyond the table: other shapes an analyst types
+    "query trend --company КАМАЗ --by day --since 30d": ["query", "trend", "--company", "КАМАЗ", "--by", "day",
+                                                         "--since", "30d"],
+    "query trend --by week --since 1y": ["query", "trend", "--by", "week", "--since", "1y"],
+    "query companies --count stories --since 30d": ["query", "companies", "--count", "stories", "--since", "30d"],
+    "query events": ["query", "events"],
 }
 XLSX_30D = "export x.xlsx --since 30d"
 EXPORTS = {
