@@ -373,10 +373,12 @@ def event_conditions(f: Filters) -> list:  # type: ignore[type-arg]
     cond = article_conditions(replace(f, event=(), resolved={k: v for k, v in f.resolved.items() if k not in own}))
     if f.event:
         cond.append(Event.type.in_(f.event))
-    if "company" in f.resolved:
-        cond.append(Event.company_id.in_(f.resolved["company"]))
-    if "region" in f.resolved:
-        cond.append(Event.region_id.in_(f.resolved["region"]))
+    # when the period has fewer articles than the entity (entity_first False), `+ 0` keeps SQLite off the
+    # index on the event's company or region: it would look up the article of every event the company ever
+    # had (КАМАЗ at 1M articles: 300 000 row reads for 30 days, a minute from a cold disk)
+    for name, column in (("company", Event.company_id), ("region", Event.region_id)):
+        if name in f.resolved:
+            cond.append((column if f.entity_first or f.dialect != "sqlite" else column + 0).in_(f.resolved[name]))
     return cond
 
 

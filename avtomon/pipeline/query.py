@@ -186,8 +186,10 @@ def events(engine: Engine, f: Filters, per_story: bool = False) -> Table:
     limit = f.limit or DEFAULT_LIMITS["events"]
     with Session(engine) as s:
         resolve(s, f)
+        if not per_story:
+            plan_newest(s, f, limit)  # a common company's newest events: walk the articles newest first
         cond = event_conditions(f)
-        if f.since is None and uses_rollups(f):
+        if f.since is None and (uses_rollups(f) or not f.entity_first):
             # a (vacuous) bound on the publication time lets SQLite walk the articles newest first and stop at the
             # limit; with none it reads and sorts every event (1M articles: 0.7 s, with it 5 ms)
             cond.append(Article.published_at >= datetime.min)
