@@ -331,3 +331,17 @@ def test_real_outlets_prints(nlp) -> None:  # type: ignore[no-untyped-def]
     precision, recall = float(line.split()[1]), float(line.split()[3])
     assert precision >= 0.95 and recall >= 0.6, result.output
     assert "33 articles in 25 labelled groups" in result.output
+
+
+def test_prints_of_a_labelled_set_score_as_its_texts(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+    """`stories --prints` keeps what grouping reads (print, companies, times, feeds) and no text: the
+    prints of the labelled set are grouped exactly as its texts."""
+    gold = shared_data() / "gold" / "dev.jsonl"
+    out = tmp_path / "prints.jsonl"
+    made = CliRunner().invoke(cli, ["stories", "--prints", str(LABELLED), str(out), "--gold", str(gold)])
+    assert made.exit_code == 0 and "143 prints of 120 labelled groups" in made.output, made.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert all("text" not in r and "title" not in r and len(bytes.fromhex(r["minhash"])) == 512 for r in rows)
+    scores = [CliRunner().invoke(cli, ["stories", "--eval", str(path), "--gold", str(gold)]).output
+              for path in (LABELLED, out)]
+    assert "precision" in scores[0] and scores[0] == scores[1]

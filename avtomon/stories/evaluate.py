@@ -15,20 +15,22 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from avtomon.errors import AvtomonError
 from avtomon.extractors.evaluate import Score
 from avtomon.models import Article, Entity, Mention
-from avtomon.stories.grouping import Print, store_prints
-from avtomon.stories.signature import from_bytes
+from avtomon.stories.grouping import Print, prints, store_prints
+from avtomon.stories.signature import from_bytes, to_bytes
 
 
 class LabelledSetError(AvtomonError):
@@ -101,8 +103,10 @@ def score(items: Sequence[Labelled], stories: Sequence[int]) -> StoryScore:
     return result
 
 
-def group_labelled(items: Sequence[Labelled]) -> list[int]:
-    """The story of each item, found by storing, extracting and grouping them in a new store."""
+@contextmanager
+def _labelled_store(items: Sequence[Labelled]) -> Iterator[Engine]:
+    """A new store in a temporary folder holding the items (article n: https://labelled.invalid/n),
+    extracted and grouped as after an ingest."""
     from avtomon.db import open_store
     from avtomon.pipeline.extract import extract
 
@@ -120,11 +124,41 @@ def group_labelled(items: Sequence[Labelled]) -> list[int]:
                         session.flush()
                         _add_print(session, article.id, item)
             extract(engine)  # the text rows; then the grouping of every row, as after an ingest
-            with Session(engine) as session:
-                found = dict(session.execute(select(Article.url, Article.story_id)).all())
+            yield engine
         finally:
             engine.dispose()
+
+
+def group_labelled(items: Sequence[Labelled]) -> list[int]:
+    """The story of each item, found by storing, extracting and grouping them in a new store."""
+    with _labelled_store(items) as engine, Session(engine) as session:
+        found = dict(session.execute(select(Article.url, Article.story_id)).all())
     return [found[f"https://labelled.invalid/{n}"] or -n - 1 for n in range(len(items))]
+
+
+def to_prints(path: Path, gold: Path | None) -> list[dict[str, Any]]:
+    """The labelled set with each article's title and text replaced by its print and its companies' keys,
+    as extraction computes them: a set of real outlets' versions that can be shared without their text
+    (what tests/data/stories/real_prints.jsonl is). `topic`, if given, is kept."""
+    items = load(path, gold)
+    topics = [json.loads(line).get("topic", "") for line in path.read_text(encoding="utf-8").splitlines()
+              if line.strip()]
+    with _labelled_store(items) as engine, Session(engine) as session:
+        ids = dict(session.execute(select(Article.url, Article.id)).all())
+        found = prints(session, list(ids.values()))
+        keys: dict[int, set[str]] = {}
+        named = select(Mention.article_id, Entity.key).join(Entity, Entity.id == Mention.entity_id)
+        for aid, key in session.execute(named.where(Entity.kind == "company")):
+            keys.setdefault(aid, set()).add(key)
+    rows = []
+    for n, (item, topic) in enumerate(zip(items, topics, strict=True)):
+        aid = ids[f"https://labelled.invalid/{n}"]
+        mark = found[aid]
+        rows.append({"group": item.group, "topic": topic, "feed": item.feed,
+                     "published": item.published.isoformat(timespec="minutes"), "words": mark.words,
+                     "figures": sorted(mark.figures), "companies": sorted(keys.get(aid, ())),
+                     "minhash": to_bytes(mark.signature).hex()})
+    return rows
 
 
 def _add_print(session: Session, article_id: int, item: Labelled) -> None:
