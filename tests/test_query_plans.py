@@ -20,7 +20,6 @@ COMMANDS = [
     ["query", "trend", "--company", "КАМАЗ", "--by", "day", "--since", "30d"], ["query", "trend", "--since", "1y"],
     ["query", "companies", "--count", "stories", "--since", "30d"],
     ["query", "events", "--company", "КАМАЗ", "--since", "30d"], ["query", "events"],
-    ["query", "events", "--company", "КАМАЗ", "--since", "2y"], ["query", "events", "--company", "КАМАЗ"],
     ["query", "articles", "--text", "квазикристалл", "--since", "1y"],
     ["query", "articles", "--text", "тягач", "--since", "30d", "--limit", "5"],
     ["export", "{tmp}/x.xlsx", "--since", "30d"], ["export", "{tmp}/e.csv", "--table", "events", "--since", "1y"],
@@ -84,3 +83,26 @@ def test_no_full_scan_of_articles_or_mentions(store: str, args: list[str], monke
     engine.dispose()
     assert sum(1 for statement, _ in seen if "FROM" in statement) >= 2  # the statements were seen
     assert not scans, scans[0]
+
+
+def test_events_plan_follows_the_counts(store: str) -> None:
+    """`query events --company/--region` starts from the entity's own events when they are fewer than the
+    articles it would otherwise walk, and from the articles otherwise; none at all: from the index."""
+    from sqlalchemy.orm import Session
+
+    from avtomon.db import open_store
+    from avtomon.pipeline.filters import Filters, parse_when, plan_events, resolve
+
+    engine = open_store(store)
+    with Session(engine) as s:
+        def first(n: int, **kw: object) -> bool:
+            f = Filters(**kw)  # type: ignore[arg-type]
+            resolve(s, f)
+            plan_events(s, f, n)
+            return f.entity_first
+
+        assert not first(100, company=("КАМАЗ",), since=parse_when("30d"))  # a month: fewer articles
+        assert first(100, company=("Компания 2500",), since=parse_when("30d"))  # a rare company: its events
+        assert not first(5, company=("КАМАЗ",))  # its 5 newest: a few dozen articles walked newest first
+        assert first(100, region=("RU-TA",), since=parse_when("30d"))  # no event there: the index says so
+    engine.dispose()

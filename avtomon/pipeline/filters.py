@@ -305,6 +305,28 @@ def plan_newest(session: Session, f: Filters, n: int) -> None:
         f.entity_first = False
 
 
+def plan_events(session: Session, f: Filters, n: int) -> None:
+    """For the newest `n` events of a company or region (SQLite): start from its own events (the index on
+    the event's company or region) or from the articles (the period's, or newest first), whichever
+    reads fewer rows. Its events are counted through that index; a period's articles only up to that."""
+    own = {"company": Event.company_id, "region": Event.region_id}
+    chosen = [(column, f.resolved[name]) for name, column in own.items() if f.resolved.get(name)]
+    if f.dialect != "sqlite" or not chosen:
+        return
+    fewest = min(session.scalar(select(func.count()).where(column.in_(ids))) or 0 for column, ids in chosen)
+    if not fewest:
+        f.entity_first = True  # the index finds none at once
+        return
+    # newest first, the n-th match comes after about n / (their share of all articles) articles
+    articles = n * (session.scalar(select(func.max(Article.id))) or 0) / fewest
+    if f.since or f.until:
+        dates = [*([Article.published_at >= f.since] if f.since else []),
+                 *([Article.published_at < f.until] if f.until else [])]
+        period = select(Article.id).where(*dates).limit(fewest + 1).subquery()
+        articles = min(articles, session.scalar(select(func.count()).select_from(period)) or 0)
+    f.entity_first = fewest <= articles
+
+
 def counted(passing: bool, mention: type[Mention] | Any = Mention) -> Any:
     """The mentions a query counts: all, except categories named only in passing unless `passing`."""
     return True if passing else mention.passing.is_(False)

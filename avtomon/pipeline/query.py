@@ -22,6 +22,7 @@ from avtomon.pipeline.filters import (
     event_conditions,
     local,
     period_start,
+    plan_events,
     plan_newest,
     published_in,
     resolve,
@@ -186,8 +187,7 @@ def events(engine: Engine, f: Filters, per_story: bool = False) -> Table:
     limit = f.limit or DEFAULT_LIMITS["events"]
     with Session(engine) as s:
         resolve(s, f)
-        if not per_story:
-            plan_newest(s, f, limit)  # a common company's newest events: walk the articles newest first
+        plan_events(s, f, limit)
         cond = event_conditions(f)
         if f.since is None and (uses_rollups(f) or not f.entity_first):
             # a (vacuous) bound on the publication time lets SQLite walk the articles newest first and stop at the
