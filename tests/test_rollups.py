@@ -4,7 +4,6 @@ prune and a rebuild; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import itertools
-
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
