@@ -24,8 +24,10 @@ MIGRATIONS = Path(__file__).parent / "alembic"
 # The newest migration. Checked against the alembic_version table with one query, so the common case
 # (an up-to-date store) never imports Alembic; a test keeps it equal to the scripts' head.
 SCHEMA_HEAD = "0013"
-# PostgreSQL's JIT compiles any statement its planner thinks costly, in about half a second: longer than
-# the whole of most of avtomon's queries (a day-by-day trend at 1M articles spent 0.59 s of 0.61 in it)
+# Every PostgreSQL session: no JIT (it compiles any statement its planner thinks costly, in about half a
+# second: longer than most whole queries here; a day-by-day trend at 1M articles spent 0.59 s of 0.61 in
+# it), and random_page_cost 1.1 (the default 4 is for spinning disks): an index lookup per article of a
+# period's few thousand is then rightly cheaper than a scan of every mention
 PG_OPTIONS = "-c jit=off -c random_page_cost=1.1"
 
 
@@ -286,10 +288,7 @@ def open_readonly(url: str) -> Engine:
         engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_readonly_pragmas)
     else:
-        # random_page_cost 1.1 (the default 4 is for spinning disks): an index lookup per article of a page's
-        # few thousand is then rightly cheaper than a scan of every mention
-        options = (f"{PG_OPTIONS} -c default_transaction_read_only=on -c statement_timeout={READ_TIMEOUT_MS} "
-                   f"-c random_page_cost=1.1")
+        options = f"{PG_OPTIONS} -c default_transaction_read_only=on -c statement_timeout={READ_TIMEOUT_MS}"
         engine = create_engine(engine.url, pool_pre_ping=True, connect_args={"options": options})
     try:
         current = _is_current(engine)

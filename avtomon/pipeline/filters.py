@@ -284,10 +284,16 @@ def _fewer_by_entity(session: Session, f: Filters) -> bool:
     """Are the named entities' articles (all time) fewer than the period's? The period is counted only up
     to that number, so the check costs no more than the cheaper plan."""
     smallest = min(_entity_sizes(session, f))
+    return _period_size(session, f, smallest + 1) > smallest
+
+
+def _period_size(session: Session, f: Filters, cap: int) -> int:
+    """The articles of the period of --since/--until, counted only up to `cap` (through the index on the
+    publication time: the count costs no more than `cap` rows)."""
     dates = [*([Article.published_at >= f.since] if f.since else []),
              *([Article.published_at < f.until] if f.until else [])]
-    period = select(Article.id).where(*dates).limit(smallest + 1).subquery()
-    return (session.scalar(select(func.count()).select_from(period)) or 0) > smallest
+    period = select(Article.id).where(*dates).limit(cap).subquery()
+    return session.scalar(select(func.count()).select_from(period)) or 0
 
 
 def plan_newest(session: Session, f: Filters, n: int) -> None:
@@ -320,10 +326,7 @@ def plan_events(session: Session, f: Filters, n: int) -> None:
     # newest first, the n-th match comes after about n / (their share of all articles) articles
     articles = n * (session.scalar(select(func.max(Article.id))) or 0) / fewest
     if f.since or f.until:
-        dates = [*([Article.published_at >= f.since] if f.since else []),
-                 *([Article.published_at < f.until] if f.until else [])]
-        period = select(Article.id).where(*dates).limit(fewest + 1).subquery()
-        articles = min(articles, session.scalar(select(func.count()).select_from(period)) or 0)
+        articles = min(articles, _period_size(session, f, fewest + 1))
     f.entity_first = fewest <= articles
 
 

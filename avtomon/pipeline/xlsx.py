@@ -172,7 +172,7 @@ def write(path: Path, tables: list[Table]) -> dict[str, int]:
         for table in tables:
             _frame_sheet(wb, table, header, counts[table.name])
         wb.close()
-        _splice(frame, tmp, path, len(tables))
+        _splice(frame, tmp, path)
     return counts
 
 
@@ -189,14 +189,14 @@ def _frame_sheet(wb: Any, table: Table, header: Any, n: int) -> None:
     ws.autofilter(0, 0, n, len(table.headers) - 1)
 
 
-def _splice(frame: Path, tmp: Path, path: Path, sheets: int) -> None:
+def _splice(frame: Path, tmp: Path, path: Path) -> None:
     """Copy the frame workbook to `path`, each sheet's data rows put after its header row."""
     with zipfile.ZipFile(frame) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED,
                                                           compresslevel=LEVEL) as dst:
         for info in src.infolist():
             xml = src.read(info)
             sheet = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
-            if sheet is None or not 1 <= int(sheet.group(1)) <= sheets:
+            if sheet is None:
                 dst.writestr(info, xml)
                 continue
             head_end = xml.index(b"</row>") + len(b"</row>")  # the header row

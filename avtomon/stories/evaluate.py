@@ -46,6 +46,7 @@ class Labelled:
     text: str
     mark: Print | None = None  # a print-only row: its print, and its companies' keys
     companies: tuple[str, ...] = ()
+    topic: str = ""  # what the row's group is about (kept in a set of prints, which has no title)
 
 
 @dataclass
@@ -76,14 +77,14 @@ def load(path: Path, gold: Path | None) -> list[Labelled]:
         if "minhash" in r and "group" in r and "published" in r:
             mark = Print(from_bytes(bytes.fromhex(r["minhash"])), int(r["words"]), frozenset(r.get("figures", ())))
             items.append(Labelled(str(r["group"]), r.get("feed", "labelled"), datetime.fromisoformat(r["published"]),
-                                  r.get("topic", ""), "", mark, tuple(r.get("companies", ()))))
+                                  r.get("topic", ""), "", mark, tuple(r.get("companies", ())), r.get("topic", "")))
             continue
         source = stories.get(r["gold"]) if "gold" in r else r
         if source is None or "group" not in r or "published" not in r:
             raise LabelledSetError(f"{path}, line {n}: needs group, published and title + text, a known gold id "
                                    f"or a print (minhash, words)")
         items.append(Labelled(str(r["group"]), r.get("feed", "labelled"), datetime.fromisoformat(r["published"]),
-                              source["title"], source["text"]))
+                              source["title"], source["text"], topic=r.get("topic", "")))
     return items
 
 
@@ -141,8 +142,6 @@ def to_prints(path: Path, gold: Path | None) -> list[dict[str, Any]]:
     as extraction computes them: a set of real outlets' versions that can be shared without their text
     (what tests/data/stories/real_prints.jsonl is). `topic`, if given, is kept."""
     items = load(path, gold)
-    topics = [json.loads(line).get("topic", "") for line in path.read_text(encoding="utf-8").splitlines()
-              if line.strip()]
     with _labelled_store(items) as engine, Session(engine) as session:
         ids = dict(session.execute(select(Article.url, Article.id)).all())
         found = prints(session, list(ids.values()))
@@ -151,10 +150,10 @@ def to_prints(path: Path, gold: Path | None) -> list[dict[str, Any]]:
         for aid, key in session.execute(named.where(Entity.kind == "company")):
             keys.setdefault(aid, set()).add(key)
     rows = []
-    for n, (item, topic) in enumerate(zip(items, topics, strict=True)):
+    for n, item in enumerate(items):
         aid = ids[f"https://labelled.invalid/{n}"]
         mark = found[aid]
-        rows.append({"group": item.group, "topic": topic, "feed": item.feed,
+        rows.append({"group": item.group, "topic": item.topic, "feed": item.feed,
                      "published": item.published.isoformat(timespec="minutes"), "words": mark.words,
                      "figures": sorted(mark.figures), "companies": sorted(keys.get(aid, ())),
                      "minhash": to_bytes(mark.signature).hex()})
