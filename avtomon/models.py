@@ -336,5 +336,8 @@ class PairMonth(PairCounts, Base):
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
 
-    __table_args__ = (Index("ix_pair_months_left_month", "left_id", "month"),
-                      Index("ix_pair_months_right_month", "right_id", "month"))
+    # one entity's partners over a range, summed from the index alone (an entity page; migration 0014)
+    __table_args__ = (Index("ix_pair_months_left", "left_id", "shown", "month", "right_id", "articles",
+                            "articles_about"),
+                      Index("ix_pair_months_right", "right_id", "shown", "month", "left_id", "articles",
+                            "articles_about"))
