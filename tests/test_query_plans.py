@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import event
 
 from avtomon.cli import cli
+from bench.webview import PAGES
 
 COMMANDS = [
     ["query", "companies", "--since", "30d"], ["query", "companies", "--since", "1y"],
@@ -82,6 +83,52 @@ def test_no_full_scan_of_articles_or_mentions(store: str, args: list[str], monke
             scans += [(" / ".join(plan), statement) for _ in [1] if mentions_first(plan) or events_first(plan)]
     engine.dispose()
     assert sum(1 for statement, _ in seen if "FROM" in statement) >= 2  # the statements were seen
+    assert not scans, scans[0]
+
+
+def bad_plans(url: str, seen: list[tuple[str, object]], entity_first: bool = False) -> list[tuple[str, str]]:
+    """(plan line, statement) of every full scan of a big table, or entity-first lookup (unless
+    `entity_first` is the right plan: a rare entity's few rows), among `seen`."""
+    from avtomon.db import make_engine
+
+    engine = make_engine(url)
+    scans = []
+    with engine.connect() as conn:
+        for statement, params in seen:
+            if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)]
+            scans += [(line, statement) for line in plan if any(line.startswith(f"SCAN {t}") for t in BIG)]
+            scans += [(" / ".join(plan), statement) for _ in [1]
+                      if not entity_first and (mentions_first(plan) or events_first(plan))]
+    engine.dispose()
+    return scans
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_no_full_scan_in_web_pages(store: str, name: str) -> None:
+    """Every page `make bench` times (bench/webview.py), asked of `avtomon serve`'s application; a rare
+    company's page rightly starts from its few mentions and events."""
+    import httpx
+
+    from avtomon.db import open_readonly
+    from avtomon.web import create_app
+    from tests.serving import serving
+
+    engine = open_readonly(store)
+    seen: list[tuple[str, object]] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, params, context, many: seen.append((statement, params)))
+    path = PAGES[name].replace("/article/5000", "/article/2999")  # the store holds 3 000 articles
+    with serving(create_app(engine)) as base:
+        assert httpx.get(base + path, timeout=60).status_code == 200
+    engine.dispose()
+    assert sum(1 for statement, _ in seen if "FROM" in statement) >= 2
+    # a walk of the publication index newest first stops at its LIMIT, and a count of the period's
+    # articles reads the index alone (for no dates: all of it, what the page shows)
+    scans = [(line, st) for line, st in bad_plans(store, seen, entity_first="rare" in name)
+             if not (line.startswith("SCAN articles USING") and "INDEX ix_articles_published" in line
+                     and ("LIMIT" in st or st.lstrip().startswith("SELECT count(")))]
     assert not scans, scans[0]
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -57,6 +57,9 @@ class Filters:
     # resolve() to whichever is fewer rows. PostgreSQL's planner makes that choice itself.
     entity_first: bool = True
     ids: tuple[int, ...] | None = None  # only these articles (a sample the caller chose, e.g. the newest N)
+    # the lowest article id of the period, when a plan found it: entity-first probes then read only the
+    # entity's mentions from that id on (the mentions index is by entity, then article id)
+    first_id: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("company", "region", "category", "event", "source"):
@@ -108,6 +111,23 @@ def count_periods(times: Iterable[datetime], by: str, tz: str) -> Counter[date]:
     return counts
 
 
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """Midnight at the start of `day` in zone `tz`, as naive UTC."""
+    return datetime.combine(day, time(), tz).astimezone(UTC).replace(tzinfo=None)
+
+
+def utc_hour(dialect: str):  # type: ignore[no-untyped-def]
+    """SQL: the UTC hour of an article's publication, to count per hour in the database (`as_hour` reads it)."""
+    if dialect == "postgresql":
+        return func.date_trunc("hour", Article.published_at)
+    return func.substr(Article.published_at, 1, 13)  # SQLite stores "YYYY-MM-DD HH:MM:SS…"
+
+
+def as_hour(value: datetime | str) -> datetime:
+    """The start of an hour from `utc_hour`: a datetime on PostgreSQL, "YYYY-MM-DD HH" text on SQLite."""
+    return value if isinstance(value, datetime) else datetime.strptime(value, "%Y-%m-%d %H")
+
+
 def count_hours(hours: dict[datetime, int], by: str, tz: str) -> Counter[date] | None:
     """count_periods for counts per whole UTC hour (hour start → count); None when a local midnight of the
     span falls inside an hour (a zone with a half-hour offset), where an hour's count cannot be placed."""
@@ -126,8 +146,11 @@ def count_hours(hours: dict[datetime, int], by: str, tz: str) -> Counter[date] |
 def _day_starts(first: datetime, last: datetime, z: ZoneInfo) -> tuple[list[date], list[datetime]]:
     """The local days from the one holding `first` to the one holding `last` (naive UTC), and their
     midnights as naive UTC."""
-    first_day = first.replace(tzinfo=UTC).astimezone(z).date()
-    last_day = last.replace(tzinfo=UTC).astimezone(z).date()
+    return _midnights(first.replace(tzinfo=UTC).astimezone(z).date(), last.replace(tzinfo=UTC).astimezone(z).date(), z)
+
+
+@lru_cache(maxsize=32)  # a page counts several series (one per event type) over the same span
+def _midnights(first_day: date, last_day: date, z: ZoneInfo) -> tuple[list[date], list[datetime]]:
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
     return days, [datetime.combine(d, time(), z).astimezone(UTC).replace(tzinfo=None) for d in days]
 
@@ -260,8 +283,7 @@ def resolve(session: Session, f: Filters) -> Filters:
             ids += found
         if getattr(f, name):
             f.resolved[name] = ids
-    if f.dialect == "sqlite" and (f.since or f.until) and any(f.resolved.values()):
-        f.entity_first = _fewer_by_entity(session, f)
+    plan_period(session, f)
     if f.source:
         known = sorted(set(session.scalars(select(Feed.name))) | set(session.scalars(select(Article.feed).distinct())))
         lowered = {k.lower() for k in known}
@@ -270,6 +292,40 @@ def resolve(session: Session, f: Filters) -> Filters:
                 raise FilterError(f"--source {value!r}: no feed by that name{did_you_mean(value, known)} "
                                   f"(`avtomon feeds` lists them)")
     return f
+
+
+def plan_period(session: Session, f: Filters) -> None:
+    """SQLite: start from the named entities' mentions or from the period's articles, whichever is fewer."""
+    if f.dialect == "sqlite" and (f.since or f.until) and any(f.resolved.values()):
+        f.entity_first = _fewer_by_entity(session, f)
+
+
+def first_id(session: Session, f: Filters) -> int | None:
+    """The lowest id among the articles of the period (one pass over its part of the publication index)."""
+    dates = [*([Article.published_at >= f.since] if f.since else []),
+             *([Article.published_at < f.until] if f.until else [])]
+    # `id + 0`: SQLite would otherwise walk the table in id order from the first article to find min(id)
+    return session.scalar(select(func.min(Article.id + 0)).where(*dates)) if dates else None
+
+
+def recent_windows(session: Session, f: Filters, n: int, factors: Sequence[int] = (8, 64, 512)) -> Iterator[Filters]:
+    """The filters narrowed to the newest n×8, n×64, n×512 articles of their period (a later --since and
+    the lowest id from it on, which the text search and entity probes use), then `f` itself: a query
+    that wants the newest `n` matches, or to know whether there are more than `n`, tries the recent
+    windows first and stops at the first one that holds enough (each costs its own articles' matches,
+    not those of the whole period)."""
+    dates = [*([Article.published_at >= f.since] if f.since else []),
+             *([Article.published_at < f.until] if f.until else [])]
+    for factor in factors:
+        start = session.scalar(select(Article.published_at).where(*dates).order_by(Article.published_at.desc())
+                               .offset(n * factor).limit(1))
+        if start is None:  # the period holds fewer articles: the last try is the period itself
+            break
+        narrowed = replace(f, since=start)
+        plan_period(session, narrowed)
+        narrowed.first_id = first_id(session, narrowed)
+        yield narrowed
+    yield f
 
 
 def _entity_sizes(session: Session, f: Filters) -> list[int]:
@@ -317,7 +373,10 @@ def plan_events(session: Session, f: Filters, n: int) -> None:
     reads fewer rows. Its events are counted through that index; a period's articles only up to that."""
     own = {"company": Event.company_id, "region": Event.region_id}
     chosen = [(column, f.resolved[name]) for name, column in own.items() if f.resolved.get(name)]
-    if f.dialect != "sqlite" or not chosen:
+    if f.dialect != "sqlite":
+        return
+    if not chosen:  # only the events' articles are chosen (a category, a word): as for the newest articles
+        plan_newest(session, f, n)
         return
     fewest = min(session.scalar(select(func.count()).where(column.in_(ids))) or 0 for column, ids in chosen)
     if not fewest:
@@ -349,7 +408,7 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
     if f.ids is not None:
         cond.append(in_ids(Article.id, f.ids, f.dialect))
     if f.text:
-        cond.append(text_condition(f.dialect, f.text, f.search_complete))
+        cond.append(text_condition(f.dialect, f.text, f.search_complete, f.first_id))
     # Starting from the named entities' mentions (`id IN (their articles)`) costs their articles; starting
     # from the period's articles (a correlated EXISTS probe each) costs the period's. SQLite always takes
     # the first form entity-first and the second date-first, so the form is chosen by entity_first; on
@@ -359,8 +418,10 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
         ids = f.resolved.get(name)
         if ids is not None:  # empty: a known name without articles yet selects none
             m = aliased(Mention)
-            # an article about the category, not one naming it in passing
-            cond.append(_has(f, m.article_id, m.entity_id.in_(ids), counted(f.passing, m)))
+            # an article about the category, not one naming it in passing (only categories are named in
+            # passing: for a company or a region the probe stays in the index, no mention row is read)
+            about = [counted(f.passing, m)] if name == "category" else []
+            cond.append(_has(f, m.article_id, m.entity_id.in_(ids), *about))
     if f.event:
         e = aliased(Event)
         cond.append(_has(f, e.article_id, e.type.in_(f.event)))
@@ -387,7 +448,8 @@ def in_ids(column, ids: Sequence[int], dialect: str):  # type: ignore[no-untyped
 def _has(f: Filters, article_id, *where):  # type: ignore[no-untyped-def]
     """The article has a row (a mention, an event) meeting `where`, in the form entity_first asks for."""
     if f.entity_first and f.ids is None:  # a given sample of ids: probing each of them is cheaper
-        return Article.id.in_(select(article_id).where(*where))
+        later = [] if f.first_id is None else [article_id >= f.first_id]
+        return Article.id.in_(select(article_id).where(*where, *later))
     return exists(select(article_id).where(article_id == Article.id, *where))
 
 

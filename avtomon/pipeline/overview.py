@@ -20,7 +20,6 @@ from avtomon.models import (
     Article,
     Entity,
     EntityDay,
-    EntityMonth,
     Event,
     EventDay,
     Mention,
@@ -31,13 +30,20 @@ from avtomon.models import (
 from avtomon.pipeline.filters import (
     Filters,
     article_conditions,
+    as_hour,
+    count_hours,
     count_periods,
     counted,
     event_conditions,
+    first_id,
+    local_midnight,
     period_start,
     plan_newest,
+    plan_period,
     published_in,
+    recent_windows,
     resolve,
+    utc_hour,
     zone,
 )
 from avtomon.pipeline.query import rank_stories
@@ -47,6 +53,9 @@ from avtomon.pipeline.rankings import (
     names,
     one_entity,
     pair_raw,
+    recent_start,
+    rollup_count,
+    rollup_pair,
     shown_only,
     spans,
     uses_rollups,
@@ -57,20 +66,68 @@ Ranked = list[tuple[str, str, int]]  # (name, key, articles), best first
 
 
 def count_articles(engine: Engine, f: Filters) -> int:
-    """How many articles the filters choose."""
+    """How many articles the filters choose: from the rollups when the filters name one entity or a pair
+    the rollups keep (and only dates besides), else counted."""
     with Session(engine) as s:
         resolve(s, f)
-        return s.scalar(select(func.count(Article.id)).where(and_(True, *article_conditions(f)))) or 0
+        from_rollups = rollup_count(s, f)
+        return _count(s, f) if from_rollups is None else from_rollups
+
+
+def _count(s: Session, f: Filters, cap: int | None = None) -> int:
+    """The articles the filters (resolved) choose, counted from the rows; with `cap`, at most cap + 1."""
+    chosen = select(Article.id).where(and_(True, *article_conditions(f)))
+    if cap is None:
+        return s.scalar(select(func.count()).select_from(chosen.subquery())) or 0
+    return s.scalar(select(func.count()).select_from(chosen.limit(cap + 1).subquery())) or 0
+
+
+def count_up_to(engine: Engine, f: Filters, cap: int) -> tuple[int, bool]:
+    """(articles the filters choose, False), or (cap, True) when there are more than `cap`: exact from
+    the rollups or the index on publication time where those answer (an entity, a pair, only dates),
+    else counted on the newest articles first and only as far as `cap` (a word in half of a million
+    articles is known to be in more than 10 000 after reading a few tens of thousands)."""
+    with Session(engine) as s:
+        resolve(s, f)
+        exact = rollup_count(s, f)
+        if exact is not None:
+            return exact, False
+        if uses_rollups(f):
+            return _count(s, f), False
+        for tried in recent_windows(s, f, cap):
+            found = _count(s, tried, cap)
+            if found > cap:
+                return cap, True
+    return found, False
 
 
 def newest(engine: Engine, f: Filters, n: int) -> tuple[int, ...]:
-    """The ids of the newest `n` articles the filters choose (ties by URL, as `query articles` lists them)."""
+    """The ids of the newest `n` articles the filters choose (ties by URL, as `query articles` lists them).
+
+    Exact, but found on a recent part of the period when one holds `n`: for one entity or a pair, the
+    day rollups tell from which day on; for other filters (a word, an event type) the newest n×8, n×64…
+    articles are tried in turn (`recent_windows`)."""
     with Session(engine) as s:
         resolve(s, f)
-        plan_newest(s, f, n)
-        stmt = (select(Article.id).where(and_(True, *article_conditions(f)))
-                .order_by(Article.published_at.desc(), Article.url).limit(n))
-        return tuple(s.scalars(stmt))
+        start = recent_start(s, f, n)
+        if start is not None:  # a short recent period holds them: its articles' ids bound the entity probes
+            f = replace(f, since=start)
+            plan_period(s, f)
+            f.first_id = first_id(s, f)
+        if start is not None or uses_rollups(f) or f.ids is not None or rollup_pair(f) is not None:
+            return _newest(s, f, n)
+        for tried in recent_windows(s, f, n):
+            found = _newest(s, tried, n)
+            if len(found) >= n:
+                return found
+        return found
+
+
+def _newest(s: Session, f: Filters, n: int) -> tuple[int, ...]:
+    plan_newest(s, f, n)
+    stmt = (select(Article.id).where(and_(True, *article_conditions(f)))
+            .order_by(Article.published_at.desc(), Article.url).limit(n))
+    return tuple(s.scalars(stmt))
 
 
 def top_by_kind(engine: Engine, f: Filters, kinds: tuple[str, ...], limit: int) -> dict[str, Ranked]:
@@ -104,6 +161,28 @@ def event_types(engine: Engine, f: Filters, of_articles: bool = False) -> dict[s
     return dict(sorted(found, key=lambda it: (-it[1][0], it[0])))
 
 
+def event_days(engine: Engine, f: Filters) -> tuple[dict[str, int], dict[str, Counter[date]]]:
+    """(event type → events, most first; type → events per day in the filters' zone of the articles with
+    a real date) in one pass over the events per UTC hour: `event_types` and `event_series(by="day")`
+    at once (the dashboard). A zone whose midnight is not on a whole UTC hour takes those two."""
+    with Session(engine) as s:
+        resolve(s, f)
+        hour = utc_hour(s.get_bind().dialect.name)
+        stmt = (select(Event.type, Article.published_guessed, hour, func.count())
+                .join(Article, Article.id == Event.article_id).where(and_(True, *event_conditions(f)))
+                .group_by(Event.type, Article.published_guessed, hour))
+        totals: Counter[str] = Counter()
+        hours: dict[str, dict[datetime, int]] = defaultdict(dict)
+        for kind, guessed, start, n in s.execute(stmt):
+            totals[kind] += n
+            if not guessed:
+                hours[kind][as_hour(start)] = n
+    placed = {kind: count_hours(found, "day", f.tz) for kind, found in hours.items()}
+    if any(counts is None for counts in placed.values()):
+        return {t: n for t, (n, _) in event_types(engine, f).items()}, event_series(engine, f, by="day")
+    return dict(sorted(totals.items(), key=lambda it: (-it[1], it[0]))), placed  # type: ignore[return-value]
+
+
 def sources(engine: Engine, f: Filters) -> dict[str, int]:
     """Feed name → articles for the filters, most first (ties by name)."""
     with Session(engine) as s:
@@ -122,40 +201,78 @@ def period_of(value: datetime, by: str, tz: ZoneInfo) -> date:
 def event_series(engine: Engine, f: Filters, by: str = "day") -> dict[str, Counter[date]]:
     """Event type → events per day, week or month (in the filters' zone) of the articles with a real date.
 
-    Weeks and months are counted per UTC day in SQL; only a day that a period's start in the zone cuts in
-    two (the last UTC day of a month, for Moscow) has its events read one by one.
+    Weeks and months are counted per UTC day in SQL (from the event rollups for one entity). A whole UTC
+    day that a period's start in the zone cuts in two (the last UTC day of a month, for Moscow) has only
+    its shorter part counted from the rows, the rest is the day's count minus that; days cut by --since
+    or --until are counted from the rows. By day, every event of the range is counted from the rows
+    (per UTC hour in SQL).
     """
     out: dict[str, Counter[date]] = defaultdict(Counter)
     tz = zone(f.tz)
-    times: dict[str, list[datetime]] = defaultdict(list)
     with Session(engine) as s:
         resolve(s, f)
         cond = [Article.published_guessed.is_(False), *event_conditions(f)]
-        windows: set[datetime] | None = None  # by day every UTC day is cut (but in UTC): all read one by one
-        if by != "day":
-            windows, periods = set(), {}
-            for kind, utc_day, n in _per_day(s, f, cond):
-                d0 = datetime.combine(as_date(utc_day), time())
-                if d0 not in periods:
-                    periods[d0] = (period_of(d0, by, tz), period_of(d0 + timedelta(days=1, microseconds=-1), by, tz))
-                first, last = periods[d0]
-                whole = (f.since is None or d0 >= f.since) and (f.until is None or d0 + timedelta(days=1) <= f.until)
-                if first == last and whole:
-                    out[kind][first] += n
-                else:
-                    windows.add(d0)
-        # the cut days' articles first (by the index on publication time), then their events
-        parts = [None] if windows is None else [
-            Event.article_id.in_(select(Article.id).where(within))
-            for within in published_in([(d0, d0 + timedelta(days=1)) for d0 in sorted(windows)])]
-        for part in parts:
-            stmt = (select(Event.type, Article.published_at).join(Article, Article.id == Event.article_id)
-                    .where(*([] if part is None else [part]), *cond))
-            for kind, published in s.execute(stmt):
-                times[kind].append(published)
-    for kind, found in times.items():
-        out[kind].update(count_periods(found, by, f.tz))
-    return dict(out)
+        if by == "day":
+            return dict(_counted_events(s, [[]], cond, by, f.tz)[0])
+        edges: set[datetime] = set()
+        rests: dict[datetime, tuple[date, dict[str, int]]] = {}  # cut day → the period of its longer part, totals
+        windows: list[tuple[datetime, datetime]] = []
+        periods: dict[datetime, tuple[date, date]] = {}
+        for kind, utc_day, n in _per_day(s, f, cond):
+            d0 = datetime.combine(as_date(utc_day), time())
+            d1 = d0 + timedelta(days=1)
+            if d0 not in periods:
+                periods[d0] = (period_of(d0, by, tz), period_of(d1 - timedelta(microseconds=1), by, tz))
+            first, last = periods[d0]
+            if (f.since is not None and d0 < f.since) or (f.until is not None and d1 > f.until):
+                edges.add(d0)
+            elif first == last:
+                out[kind][first] += n
+            else:
+                if d0 not in rests:
+                    cut = local_midnight(last, tz)
+                    early = cut - d0 <= d1 - cut
+                    rests[d0] = (last if early else first, {})
+                    windows.append((d0, cut) if early else (cut, d1))
+                rests[d0][1][kind] = n
+        windows += [(d0, d0 + timedelta(days=1)) for d0 in sorted(edges)]
+        # parts of days: their articles first (by the index on publication time), then their events
+        parts = [[Event.article_id.in_(select(Article.id).where(within))] for within in published_in(sorted(windows))]
+        in_parts = [Article.published_guessed.is_(False), *event_conditions(replace(f, entity_first=False))]
+        counted, per_day = _counted_events(s, parts, in_parts, by, f.tz)
+    for kind, counts in counted.items():
+        out[kind].update(counts)
+    for d0, (rest, totals) in rests.items():
+        for kind, n in totals.items():
+            out[kind][rest] += n - per_day.get((kind, d0.date()), 0)
+    return {kind: +counts for kind, counts in out.items() if +counts}
+
+
+def _counted_events(s: Session, parts: list[list], cond: list, by: str, tz: str  # type: ignore[type-arg]
+                    ) -> tuple[dict[str, Counter[date]], Counter[tuple[str, date]]]:
+    """(event type → events per period in zone `tz`, (type, UTC day) → events) of the events meeting
+    `cond` and one of `parts` (the articles of some windows): counted per UTC hour in SQL and the hours
+    placed in periods; where a local midnight falls inside an hour (a half-hour zone), from each time."""
+    hour = utc_hour(s.get_bind().dialect.name)
+    hours: dict[str, dict[datetime, int]] = defaultdict(dict)
+    for part in parts:
+        stmt = (select(Event.type, hour, func.count()).join(Article, Article.id == Event.article_id)
+                .where(*part, *cond).group_by(Event.type, hour))
+        for kind, start, n in s.execute(stmt):
+            hours[kind][as_hour(start)] = n
+    per_day: Counter[tuple[str, date]] = Counter()
+    for kind, found in hours.items():
+        for start, n in found.items():
+            per_day[(kind, start.date())] += n
+    placed = {kind: count_hours(found, by, tz) for kind, found in hours.items()}
+    if all(counts is not None for counts in placed.values()):
+        return placed, per_day  # type: ignore[return-value]
+    times: dict[str, list[datetime]] = defaultdict(list)
+    for part in parts:
+        stmt = select(Event.type, Article.published_at).join(Article, Article.id == Event.article_id)
+        for kind, published in s.execute(stmt.where(*part, *cond)):
+            times[kind].append(published)
+    return {kind: count_periods(found, by, tz) for kind, found in times.items()}, per_day
 
 
 def _per_day(s: Session, f: Filters, cond: list) -> list[tuple[str, date | str, int]]:  # type: ignore[type-arg]
@@ -242,17 +359,6 @@ def _pair_counts(s: Session, pair: tuple[str, str], left: bool, entity: int, f: 
             if (a if left else b) == entity:
                 counts[b if left else a] += total
     return {eid: n for eid, n in counts.items() if n}
-
-
-def articles_about(engine: Engine, entity: int, f: Filters) -> int:
-    """The articles about one entity (the filters name it) for their dates: all time from its monthly
-    rollups, a period by counting its articles."""
-    if f.since or f.until:
-        return count_articles(engine, replace(f))
-    m = EntityMonth
-    n = m.articles if f.passing else m.articles_about
-    with Session(engine) as s:
-        return s.scalar(select(func.coalesce(func.sum(n), 0)).where(m.entity_id == entity, *shown_only(m, f))) or 0
 
 
 def keys_of(engine: Engine, kind: str, names: set[str]) -> dict[str, str]:

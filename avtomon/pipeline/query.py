@@ -5,8 +5,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, and_, distinct, func, select
 from sqlalchemy.orm import Session, aliased
@@ -16,16 +15,19 @@ from avtomon.models import Article, Entity, Event, Mention, Story
 from avtomon.pipeline.filters import (
     Filters,
     article_conditions,
+    as_hour,
     count_hours,
     count_periods,
     counted,
     event_conditions,
     local,
+    local_midnight,
     period_start,
     plan_events,
     plan_newest,
     published_in,
     resolve,
+    utc_hour,
     zone,
 )
 from avtomon.pipeline.rankings import (
@@ -316,11 +318,9 @@ def _counts_by_hour(s: Session, f: Filters, by: str) -> Counter[date] | None:
     """Articles per period when only dates filter: SQL counts them per UTC hour from the index on
     (published_at, published_guessed, relevant) alone, and the hours are placed in --tz periods (exact
     where local midnight is on a whole UTC hour, as in every Russian zone; else None)."""
-    hour = (func.date_trunc("hour", Article.published_at) if s.get_bind().dialect.name == "postgresql"
-            else func.substr(Article.published_at, 1, 13))  # SQLite stores "YYYY-MM-DD HH:MM:SS…"
+    hour = utc_hour(s.get_bind().dialect.name)
     stmt = select(hour, func.count()).where(Article.published_guessed.is_(False), *article_conditions(f)).group_by(hour)
-    hours = {h if isinstance(h, datetime) else datetime.strptime(h, "%Y-%m-%d %H"): n for h, n in s.execute(stmt)}
-    return count_hours(hours, by, f.tz)
+    return count_hours({as_hour(h): n for h, n in s.execute(stmt)}, by, f.tz)
 
 
 def _raw_counts(s: Session, f: Filters, by: str) -> Counter[date]:
@@ -354,7 +354,7 @@ def _counts_from_rollups(s: Session, f: Filters, by: str, entity: int) -> Counte
         if first == last:
             counts[first] += total
             continue
-        cut = _local_start(last, zone_)
+        cut = local_midnight(last, zone_)
         early = cut - d0 <= d1 - cut
         splits.append((len(windows), first, last, total, early))
         windows.append((d0, cut) if early else (cut, d1))
@@ -384,11 +384,6 @@ def _window_rows(s: Session, f: Filters, windows: list[tuple[datetime, datetime]
             i = order[bisect.bisect_right(starts, published) - 1]
             out[i].append(published)
     return out
-
-
-def _local_start(day: date, tz: ZoneInfo) -> datetime:
-    """Local midnight of `day` as naive UTC."""
-    return datetime.combine(day, datetime.min.time(), tz).astimezone(UTC).replace(tzinfo=None)
 
 
 def _next(d: date, by: str) -> date:

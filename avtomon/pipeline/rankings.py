@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
 from avtomon.pipeline.filters import Filters, article_conditions, counted, in_ids
-from avtomon.pipeline.rollups import Split, by_month, in_days, split
+from avtomon.pipeline.rollups import PAIR_KINDS, Split, as_date, by_month, in_days, split
 
 MOST_LEFT = 500  # left entities a ranking of pairs sums before it sums them all (one IN list)
 
@@ -67,6 +67,67 @@ def one_entity(f: Filters) -> int | None:
     if f.event or f.source or f.text or f.ids is not None or len(named) != 1 or len(named[0]) != 1:
         return None
     return named[0][0]
+
+
+def rollup_pair(f: Filters) -> tuple[type, dict[str, int]] | None:
+    """When the filters choose the articles of one entity, or of a pair the rollups keep, with one id each
+    and nothing else but dates: the day rollup table and its key columns ({"entity_id": id} or
+    {"left_id": …, "right_id": …}); else None."""
+    if f.event or f.source or f.text or f.ids is not None:
+        return None
+    named = {name: ids for name, ids in f.resolved.items() if getattr(f, name)}
+    if not named or any(len(ids) != 1 for ids in named.values()):
+        return None
+    if len(named) == 1:
+        return EntityDay, {"entity_id": next(iter(named.values()))[0]}
+    pair = next((p for p in PAIR_KINDS if set(p) == set(named)), None)
+    return None if pair is None else (PairDay, {"left_id": named[pair[0]][0], "right_id": named[pair[1]][0]})
+
+
+def rollup_count(s: Session, f: Filters) -> int | None:
+    """The articles the filters choose, from the rollups (whole days and months) and the raw rows of the
+    partial days at the edges, when `rollup_pair` allows; else None. Exact, as the rollups are."""
+    chosen = rollup_pair(f)
+    if chosen is None:
+        return None
+    day_table, key = chosen
+    month_table = EntityMonth if day_table is EntityDay else PairMonth
+    parts = split(f.since, f.until)
+    total = 0
+    for table, column, first, end in spans(parts, month_table, day_table):
+        n = table.articles if f.passing else table.articles_about
+        total += s.scalar(select(func.coalesce(func.sum(n), 0)).where(
+            *(getattr(table, k) == v for k, v in key.items()), *in_days(column, first, end),
+            *shown_only(table, f))) or 0
+    for since, until in parts.edges:  # less than a day each: its articles first, then the entity probes
+        edge = replace(f, since=since, until=until, entity_first=False)
+        total += s.scalar(select(func.count(Article.id)).where(and_(True, *article_conditions(edge)))) or 0
+    return total
+
+
+def recent_start(s: Session, f: Filters, n: int) -> datetime | None:
+    """A later --since that still leaves the newest `n` articles of the filters in the range, found in the
+    day rollups when `rollup_pair` allows: the start of the latest whole UTC day from which on the whole
+    days alone hold `n` (None: no such day, or no rollups to read)."""
+    chosen = rollup_pair(f)
+    if chosen is None:
+        return None
+    table, key = chosen
+    parts = split(f.since, f.until)
+    count = table.articles if f.passing else table.articles_about
+    stmt = (select(table.day, func.sum(count)).where(*(getattr(table, k) == v for k, v in key.items()),
+                                                    *in_days(table.day, parts.first_day, parts.end_day),
+                                                    *shown_only(table, f))
+            .group_by(table.day).order_by(table.day.desc()))
+    total = 0
+    # rows as the database gives them (the index walked newest day first), not all fetched first
+    with s.connection().execute(stmt) as rows:
+        for day, found in rows:
+            total += found or 0
+            if total >= n:
+                start = datetime.combine(as_date(day), datetime.min.time())
+                return start if f.since is None or start > f.since else None
+    return None
 
 
 def entity_days(s: Session, entity: int, f: Filters) -> dict[date, int]:

@@ -65,28 +65,33 @@ def _indexed(dialect: str):  # type: ignore[no-untyped-def]
     return exists(select(text("1")).select_from(text("article_search s")).where(text(f"{key} = articles.id")))
 
 
-def text_condition(dialect: str, query: str, backlog_done: bool = False):  # type: ignore[no-untyped-def]
+def text_condition(dialect: str, query: str, backlog_done: bool = False,  # type: ignore[no-untyped-def]
+                   first_id: int | None = None):
     """A condition on Article: every word of `query`, in any form, in its title or text. `backlog_done`:
     every extracted article is indexed (store_state), so unextracted ones alone need the substring match.
+    `first_id`: only articles from that id on are wanted (the lowest id of a recent period).
 
     The condition is `id IN (index hits UNION unindexed matches)`: the database starts from the hits
-    and looks each one up, so a search costs its hits, not every article of the period.
+    and looks each one up, so a search costs its hits, not every article of the period (with
+    `first_id`, the hits from that id on: the index reads only that part of each word's list).
     """
     words = query_lemmas(query)
     if not words:
         return and_(True)
+    key = "article_id" if dialect == "postgresql" else "rowid"
+    later = [] if first_id is None else [text(f"{key} >= :first_id").bindparams(first_id=first_id)]
     if dialect == "postgresql":
         hits = select(text("article_id")).select_from(text("article_search")).where(
-            text("lemmas @@ plainto_tsquery('simple', :q)").bindparams(q=" ".join(words)))
+            text("lemmas @@ plainto_tsquery('simple', :q)").bindparams(q=" ".join(words)), *later)
     else:
         fts = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         hits = select(text("rowid")).select_from(text("article_search")).where(
-            text("article_search MATCH :q").bindparams(q=fts))
+            text("article_search MATCH :q").bindparams(q=fts), *later)
     # not indexed yet: a substring match on the words as typed (ё folded). Once the backlog of an older
     # store is done, only articles waiting for extraction can lack an entry (few, and found by an index).
     raw = [w.lower().replace("ё", "е") for w in _WORD.findall(query)]
     waiting = Article.extract_status.in_(("pending", "working")) if backlog_done else not_(_indexed(dialect))
-    unindexed = select(Article.id).where(waiting, *[
+    unindexed = select(Article.id).where(waiting, *([] if first_id is None else [Article.id >= first_id]), *[
         or_(func.replace(func.lower(Article.title), "ё", "е").like(f"%{w}%"),
             func.replace(func.lower(Article.text), "ё", "е").like(f"%{w}%")) for w in raw])
     return Article.id.in_(union(hits, unindexed))

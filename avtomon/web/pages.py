@@ -25,6 +25,8 @@ from avtomon.web.params import MAX_PAGE, BadRequest, filters_from, number
 PER_PAGE = 20
 TOP = 10
 SAMPLE = 2000  # facets and the entities named together are counted on at most this many newest articles
+COUNTED = 10_000  # a search's results are counted exactly up to this many (beyond: "more than"), unless
+# the rollups or the index on publication time count them (an entity, a pair of entities, only dates)
 # the entity pages: kind → the kinds of entities listed as named with it
 RELATED = {"company": ("region", "category", "company"), "region": ("company", "category"),
            "category": ("company", "region")}
@@ -58,11 +60,11 @@ def dashboard(engine: Engine, params: QueryParams, tz: str) -> dict[str, Any]:
         rankings[kind] = [{"name": r[0], "key": r[1], "articles": r[2],
                            "spark": sparkline([series[r[1]][d] for d in spark_days], f"{r[0]}: статей по дням (UTC)")}
                           for r in table.rows]
-    per_day = overview.event_series(engine, replace(f), by="day")  # articles with a real date only
+    totals, per_day = overview.event_days(engine, replace(f))  # per day: articles with a real date only
     local_days = [r[0] for r in daily.rows]
     events = [{"type": t, "count": n, "spark": sparkline([per_day.get(t, {}).get(date.fromisoformat(d), 0)
                                                            for d in local_days], f"{t}: событий по дням")}
-              for t, (n, _) in overview.event_types(engine, replace(f)).items()]
+              for t, n in totals.items()]
     latest = query.events(engine, replace(f, limit=15))
     return {"days": days, "since": f.since, "until": until, "total": overview.count_articles(engine, replace(f)),
             "chart": bars([f"{d[8:10]}.{d[5:7]}" for d in local_days], {"статьи": [r[1] for r in daily.rows]},
@@ -77,7 +79,7 @@ def search(engine: Engine, params: QueryParams, tz: str) -> dict[str, Any]:
     f = filters_from(params, tz)
     page = number(params, "page", 1, 1, MAX_PAGE)
     newest = overview.newest(engine, replace(f), SAMPLE)
-    total = len(newest) if len(newest) < SAMPLE else overview.count_articles(engine, replace(f))
+    total, more = (len(newest), False) if len(newest) < SAMPLE else overview.count_up_to(engine, replace(f), COUNTED)
     on = _only(f, newest)
     offset = (page - 1) * PER_PAGE
     if offset < len(newest):  # the page is among the newest: no need to apply the filters again
@@ -86,7 +88,7 @@ def search(engine: Engine, params: QueryParams, tz: str) -> dict[str, Any]:
         found = query.articles(engine, replace(f, limit=PER_PAGE), offset=offset)
     if found.rows == [] and page > 1 and total:
         raise BadRequest(f"page={page}: there are {-(-total // PER_PAGE)} pages of results")
-    return {"filters": f, "articles": _rows(found), "total": total, "page": page,
+    return {"filters": f, "articles": _rows(found), "total": total, "more": more, "page": page,
             "pages": max(1, -(-total // PER_PAGE)), "facets": _facets(engine, on), "sample": SAMPLE}
 
 
@@ -154,7 +156,7 @@ def entity(engine: Engine, kind: str, key: str, params: QueryParams, tz: str) ->
     per_type = overview.event_series(engine, replace(f), by="month")
     months = [r[0] for r in trend.rows]
     events_by_month = [sum(c[date.fromisoformat(m + "-01")] for c in per_type.values()) for m in months]
-    articles_total = overview.articles_about(engine, found[0], f)
+    articles_total = overview.count_articles(engine, replace(f))
     # pairs the rollups keep are exact; the companies named with a company are counted on its newest articles
     newest = overview.newest(engine, replace(f), SAMPLE if kind == "company" else 15)
     sample = _only(f, newest) if len(newest) >= SAMPLE else f
