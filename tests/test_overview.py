@@ -173,6 +173,11 @@ def test_counts_and_newest_equal_raw_rows(filled_store: str, dates: dict) -> Non
             for n in (1, 2, 5, 40):
                 assert overview.newest(engine, Filters(**chosen, **dates, **extra), n) == newest_raw(
                     engine, Filters(**chosen, **dates, **extra), n), (chosen, n)
+            # `query articles` pages: the page's ids found first, the same rows in the same order
+            for offset, limit in ((0, 3), (2, 3), (5, 40)):
+                rows = query.articles(engine, Filters(**chosen, **dates, **extra, limit=limit), offset=offset).rows
+                assert tuple(r[0] for r in rows) == newest_raw(engine, Filters(**chosen, **dates, **extra),
+                                                               offset + limit)[offset:], (chosen, offset)
             checked += total > 2
     assert checked > 10
     # the narrowing paths were taken: the top company's newest 2 lie in its last days, a common word's

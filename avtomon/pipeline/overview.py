@@ -35,11 +35,8 @@ from avtomon.pipeline.filters import (
     count_periods,
     counted,
     event_conditions,
-    first_id,
     local_midnight,
     period_start,
-    plan_newest,
-    plan_period,
     published_in,
     recent_windows,
     resolve,
@@ -51,11 +48,10 @@ from avtomon.pipeline.rankings import (
     contenders,
     entity_totals,
     names,
+    newest_ids,
     one_entity,
     pair_raw,
-    recent_start,
     rollup_count,
-    rollup_pair,
     shown_only,
     spans,
     uses_rollups,
@@ -102,32 +98,10 @@ def count_up_to(engine: Engine, f: Filters, cap: int) -> tuple[int, bool]:
 
 
 def newest(engine: Engine, f: Filters, n: int) -> tuple[int, ...]:
-    """The ids of the newest `n` articles the filters choose (ties by URL, as `query articles` lists them).
-
-    Exact, but found on a recent part of the period when one holds `n`: for one entity or a pair, the
-    day rollups tell from which day on; for other filters (a word, an event type) the newest n×8, n×64…
-    articles are tried in turn (`recent_windows`)."""
+    """The ids of the newest `n` articles the filters choose (ties by URL, as `query articles` lists them)."""
     with Session(engine) as s:
         resolve(s, f)
-        start = recent_start(s, f, n)
-        if start is not None:  # a short recent period holds them: its articles' ids bound the entity probes
-            f = replace(f, since=start)
-            plan_period(s, f)
-            f.first_id = first_id(s, f)
-        if start is not None or uses_rollups(f) or f.ids is not None or rollup_pair(f) is not None:
-            return _newest(s, f, n)
-        for tried in recent_windows(s, f, n):
-            found = _newest(s, tried, n)
-            if len(found) >= n:
-                return found
-        return found
-
-
-def _newest(s: Session, f: Filters, n: int) -> tuple[int, ...]:
-    plan_newest(s, f, n)
-    stmt = (select(Article.id).where(and_(True, *article_conditions(f)))
-            .order_by(Article.published_at.desc(), Article.url).limit(n))
-    return tuple(s.scalars(stmt))
+        return newest_ids(s, f, n)
 
 
 def top_by_kind(engine: Engine, f: Filters, kinds: tuple[str, ...], limit: int) -> dict[str, Ranked]:

@@ -20,6 +20,7 @@ from avtomon.pipeline.filters import (
     count_periods,
     counted,
     event_conditions,
+    in_ids,
     local,
     local_midnight,
     period_start,
@@ -35,6 +36,7 @@ from avtomon.pipeline.rankings import (
     entity_days,
     entity_totals,
     names,
+    newest_ids,
     one_entity,
     pair_totals,
     uses_rollups,
@@ -47,6 +49,7 @@ PAIRS = {"company-region": ("company", "region"), "company-category": ("company"
          "region-category": ("region", "category")}
 SNIPPET = 200
 # rows a query returns without --limit (the CLI shows them in --help)
+PAGE_IDS = 5000  # `query articles` finds up to this many newest ids first (bound parameters of one statement)
 DEFAULT_LIMITS = {"entities": 20, "events": 100, "articles": 50, "pairs": 50, "stories": 30}
 
 
@@ -233,12 +236,15 @@ def articles(engine: Engine, f: Filters, offset: int = 0) -> Table:
     limit = f.limit or DEFAULT_LIMITS["articles"]
     with Session(engine) as s:
         resolve(s, f)
-        plan_newest(s, f, offset + limit)
         stmt = (select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
-                       Article.url, Article.relevance, Article.text)
-                .where(and_(True, *article_conditions(f))).order_by(Article.published_at.desc(), Article.url)
-                .offset(offset).limit(limit + 1))
-        found, cut = _limited(list(s.execute(stmt)), limit)
+                       Article.url, Article.relevance, Article.text).order_by(Article.published_at.desc(), Article.url))
+        if offset + limit < PAGE_IDS:  # the page's ids first (found on the newest part of the period), then rows
+            ids = newest_ids(s, f, offset + limit + 1)[offset:]
+            rows = list(s.execute(stmt.where(in_ids(Article.id, ids, f.dialect)))) if ids else []
+        else:  # many rows: one pass in order
+            plan_newest(s, f, offset + limit)
+            rows = list(s.execute(stmt.where(and_(True, *article_conditions(f))).offset(offset).limit(limit + 1)))
+        found, cut = _limited(rows, limit)
         entities = entities_of(s, [r[0] for r in found], f.passing)
     rows = []
     for aid, published, guessed, feed, title, url, relevance, text in found:

@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
-from avtomon.pipeline.filters import Filters, article_conditions, counted, in_ids
+from avtomon.pipeline.filters import (
+    Filters,
+    article_conditions,
+    counted,
+    first_id,
+    in_ids,
+    plan_newest,
+    plan_period,
+    recent_windows,
+)
 from avtomon.pipeline.rollups import PAIR_KINDS, Split, as_date, by_month, in_days, split
 
 MOST_LEFT = 500  # left entities a ranking of pairs sums before it sums them all (one IN list)
@@ -128,6 +137,33 @@ def recent_start(s: Session, f: Filters, n: int) -> datetime | None:
                 start = datetime.combine(as_date(day), datetime.min.time())
                 return start if f.since is None or start > f.since else None
     return None
+
+
+def newest_ids(s: Session, f: Filters, n: int) -> tuple[int, ...]:
+    """The ids of the newest `n` articles the filters (resolved) choose, newest first, ties by URL.
+
+    Exact, but found on a recent part of the period when one holds `n`: for one entity or a pair, the
+    day rollups tell from which day on; for other filters (a word, an event type) the newest n×8, n×64…
+    articles are tried in turn (`recent_windows`)."""
+    start = recent_start(s, f, n)
+    if start is not None:  # a short recent period holds them: its articles' ids bound the entity probes
+        f = replace(f, since=start)
+        plan_period(s, f)
+        f.first_id = first_id(s, f)
+    if start is not None or uses_rollups(f) or f.ids is not None or rollup_pair(f) is not None:
+        return _newest(s, f, n)
+    for tried in recent_windows(s, f, n):
+        found = _newest(s, tried, n)
+        if len(found) >= n:
+            break
+    return found
+
+
+def _newest(s: Session, f: Filters, n: int) -> tuple[int, ...]:
+    plan_newest(s, f, n)
+    stmt = (select(Article.id).where(and_(True, *article_conditions(f)))
+            .order_by(Article.published_at.desc(), Article.url).limit(n))
+    return tuple(s.scalars(stmt))
 
 
 def entity_days(s: Session, entity: int, f: Filters) -> dict[date, int]:
