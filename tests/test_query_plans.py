@@ -26,6 +26,8 @@ COMMANDS = [
     ["query", "articles", "--text", "батареи"],
     ["query", "articles", "--event", "launch", "--category", "trucks"],
     ["query", "articles", "--company", "КАМАЗ", "--region", "RU-TA", "--limit", "5"],
+    ["query", "categories", "--company", "КАМАЗ", "--since", "30d"], ["query", "regions", "--company", "КАМАЗ"],
+    ["query", "pairs", "--kind", "company-category", "--region", "RU-TA", "--since", "30d"],
     ["export", "{tmp}/x.xlsx", "--since", "30d"], ["export", "{tmp}/e.csv", "--table", "events", "--since", "1y"],
 ]
 BIG = ("articles", "mentions", "events")

@@ -202,13 +202,22 @@ def _entity_rollups(s: Session, kind: str, f: Filters, parts, totals: dict[int, 
             totals.setdefault(eid, Totals()).add(articles, mentions, first_at, last_at)
 
 
+def chosen_articles(f: Filters):  # type: ignore[no-untyped-def]
+    """The ids of the articles the filters choose, as a subquery of its own: `mentions.article_id IN (…)`
+    makes SQLite start from those articles (through the index on the publication time, or the named
+    entities' mentions) and then read their mentions. With the conditions on a joined `articles` instead,
+    it may read every mention in entity order to save sorting the groups (a month of one company's
+    categories at 1M articles: 16 s instead of 0.06 s)."""
+    return select(Article.id).where(and_(True, *article_conditions(f))).correlate(None)
+
+
 # `entity_id + 0` keeps SQLite from reading all of a kind's mentions through the entity index and then
 # filtering them by date: the articles of the period come first, then their mentions (articles-first).
 def _entity_raw(s: Session, kind: str, f: Filters, totals: dict[int, Totals]) -> None:
     stmt = (select(Mention.entity_id, func.count(func.distinct(Mention.article_id)), func.count(Mention.id),
                    func.min(Article.published_at), func.max(Article.published_at))
             .join(Entity, Entity.id == Mention.entity_id + 0).join(Article, Article.id == Mention.article_id)
-            .where(Entity.kind == kind, counted(f.passing), *article_conditions(f))
+            .where(Entity.kind == kind, counted(f.passing), Mention.article_id.in_(chosen_articles(f)))
             .group_by(Mention.entity_id))
     for eid, articles, mentions, first, last in s.execute(stmt):
         totals.setdefault(eid, Totals()).add(articles, mentions, first, last)
@@ -296,9 +305,8 @@ def pair_raw(s: Session, left_kind: str, right_kind: str, f: Filters, totals: di
     stmt = (select(ml.entity_id, mr.entity_id, func.count(func.distinct(ml.article_id)))
             .select_from(ml).join(el, el.id == ml.entity_id + 0)
             .join(mr, and_(mr.article_id == ml.article_id)).join(er, er.id == mr.entity_id + 0)
-            .join(Article, Article.id == ml.article_id)
             .where(el.kind == left_kind, er.kind == right_kind, counted(f.passing, ml), counted(f.passing, mr),
-                   *article_conditions(f))
+                   ml.article_id.in_(chosen_articles(f)))
             .group_by(ml.entity_id, mr.entity_id))
     for left, right, articles in s.execute(stmt):
         totals[(left, right)] = totals.get((left, right), 0) + articles
