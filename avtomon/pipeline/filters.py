@@ -294,6 +294,12 @@ def resolve(session: Session, f: Filters) -> Filters:
     return f
 
 
+def _dates(f: Filters) -> list:  # type: ignore[type-arg]
+    """The conditions of --since and --until alone."""
+    return [*([Article.published_at >= f.since] if f.since else []),
+            *([Article.published_at < f.until] if f.until else [])]
+
+
 def plan_period(session: Session, f: Filters) -> None:
     """SQLite: start from the named entities' mentions or from the period's articles, whichever is fewer."""
     if f.dialect == "sqlite" and (f.since or f.until) and any(f.resolved.values()):
@@ -302,8 +308,7 @@ def plan_period(session: Session, f: Filters) -> None:
 
 def first_id(session: Session, f: Filters) -> int | None:
     """The lowest id among the articles of the period (one pass over its part of the publication index)."""
-    dates = [*([Article.published_at >= f.since] if f.since else []),
-             *([Article.published_at < f.until] if f.until else [])]
+    dates = _dates(f)
     # `id + 0`: SQLite would otherwise walk the table in id order from the first article to find min(id)
     return session.scalar(select(func.min(Article.id + 0)).where(*dates)) if dates else None
 
@@ -314,8 +319,7 @@ def recent_windows(session: Session, f: Filters, n: int, factors: Sequence[int] 
     that wants the newest `n` matches, or to know whether there are more than `n`, tries the recent
     windows first and stops at the first one that holds enough (each costs its own articles' matches,
     not those of the whole period)."""
-    dates = [*([Article.published_at >= f.since] if f.since else []),
-             *([Article.published_at < f.until] if f.until else [])]
+    dates = _dates(f)
     for factor in factors:
         start = session.scalar(select(Article.published_at).where(*dates).order_by(Article.published_at.desc())
                                .offset(n * factor).limit(1))
@@ -346,9 +350,7 @@ def _fewer_by_entity(session: Session, f: Filters) -> bool:
 def _period_size(session: Session, f: Filters, cap: int) -> int:
     """The articles of the period of --since/--until, counted only up to `cap` (through the index on the
     publication time: the count costs no more than `cap` rows)."""
-    dates = [*([Article.published_at >= f.since] if f.since else []),
-             *([Article.published_at < f.until] if f.until else [])]
-    period = select(Article.id).where(*dates).limit(cap).subquery()
+    period = select(Article.id).where(*_dates(f)).limit(cap).subquery()
     return session.scalar(select(func.count()).select_from(period)) or 0
 
 
