@@ -150,6 +150,11 @@ COMMANDS = {
     "query trend --by week --since 1y": ["query", "trend", "--by", "week", "--since", "1y"],
     "query companies --count stories --since 30d": ["query", "companies", "--count", "stories", "--since", "30d"],
     "query events": ["query", "events"],
+    "query articles --text <word in half the articles>": ["query", "articles", "--text", "батареи"],
+    "query categories --company КАМАЗ --since 30d": ["query", "categories", "--company", "КАМАЗ", "--since", "30d"],
+    "query events --category trucks": ["query", "events", "--category", "trucks"],
+    "query regions --company КАМАЗ --since 1y": ["query", "regions", "--company", "КАМАЗ", "--since", "1y"],
+    "query companies --count stories --since 1y": ["query", "companies", "--count", "stories", "--since", "1y"],
 }
 XLSX_30D = "export x.xlsx --since 30d"
 EXPORTS = {
