@@ -335,3 +335,22 @@ def test_date_facet(site: str) -> None:
         params = dict(parse_qsl(urlsplit(link.get("href")).query))
         assert params["q"] == "завод" and params["since"].endswith("-01")
         assert f"Найдено статей: {shown}" in narrowed.get_element_by_id("found").text_content()
+
+
+def test_a_big_search_says_it_found_more_than_it_counted(site: str, web_store: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond COUNTED a word is counted only that far («больше N»); an entity's count comes from the
+    rollups and stays exact however large (here with a sample of 3 and a cap of 5)."""
+    from avtomon.web import pages
+
+    monkeypatch.setattr(pages, "SAMPLE", 3)
+    monkeypatch.setattr(pages, "COUNTED", 5)
+    engine = open_readonly(web_store)
+    assert count_articles(engine, Filters(text="завод")) > 5
+    found = page(site, "/search?q=завод").get_element_by_id("found").text_content()
+    assert found.startswith("Найдено статей: больше 5"), found
+    company = top_entities(engine, "company", Filters(limit=1)).rows[0]
+    assert company[2] > 5
+    found = page(site, f"/search?company={company[1]}").get_element_by_id("found").text_content()
+    assert found.startswith(f"Найдено статей: {company[2]}"), found
+    engine.dispose()
