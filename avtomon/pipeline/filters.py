@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Engine, Integer, and_, any_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from avtomon.db import chunks
 from avtomon.errors import AvtomonError
 from avtomon.extractors.nlp import fold
 from avtomon.models import Article, Entity, Event, Feed, Mention
@@ -445,6 +446,15 @@ def in_ids(column, ids: Sequence[int], dialect: str):  # type: ignore[no-untyped
 
         return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
     return column.in_(ids)
+
+
+def id_parts(ids: Sequence[int], dialect: str) -> Iterator[Sequence[int]]:
+    """`ids` as the parts of `in_ids` conditions: all at once on PostgreSQL (one array parameter), in
+    chunks under SQLite's bound-parameter limit elsewhere."""
+    if dialect == "postgresql":
+        yield ids
+    else:
+        yield from chunks(ids)
 
 
 def _has(f: Filters, article_id, *where):  # type: ignore[no-untyped-def]

@@ -64,37 +64,33 @@ Ranked = list[tuple[str, str, int]]  # (name, key, articles), best first
 def count_articles(engine: Engine, f: Filters) -> int:
     """How many articles the filters choose: from the rollups when the filters name one entity or a pair
     the rollups keep (and only dates besides), else counted."""
-    with Session(engine) as s:
-        resolve(s, f)
-        from_rollups = rollup_count(s, f)
-        return _count(s, f) if from_rollups is None else from_rollups
+    return count_up_to(engine, f, None)[0]
 
 
-def _count(s: Session, f: Filters, cap: int | None = None) -> int:
-    """The articles the filters (resolved) choose, counted from the rows; with `cap`, at most cap + 1."""
-    chosen = select(Article.id).where(and_(True, *article_conditions(f)))
-    if cap is None:
-        return s.scalar(select(func.count()).select_from(chosen.subquery())) or 0
-    return s.scalar(select(func.count()).select_from(chosen.limit(cap + 1).subquery())) or 0
-
-
-def count_up_to(engine: Engine, f: Filters, cap: int) -> tuple[int, bool]:
+def count_up_to(engine: Engine, f: Filters, cap: int | None) -> tuple[int, bool]:
     """(articles the filters choose, False), or (cap, True) when there are more than `cap`: exact from
     the rollups or the index on publication time where those answer (an entity, a pair, only dates),
     else counted on the newest articles first and only as far as `cap` (a word in half of a million
-    articles is known to be in more than 10 000 after reading a few tens of thousands)."""
+    articles is known to be in more than 10 000 after reading a few tens of thousands). No cap: exact."""
     with Session(engine) as s:
         resolve(s, f)
         exact = rollup_count(s, f)
         if exact is not None:
             return exact, False
-        if uses_rollups(f):
+        if cap is None or uses_rollups(f):
             return _count(s, f), False
         for tried in recent_windows(s, f, cap):
             found = _count(s, tried, cap)
             if found > cap:
                 return cap, True
     return found, False
+
+
+def _count(s: Session, f: Filters, cap: int | None = None) -> int:
+    """The articles the filters (resolved) choose, counted from the rows; with `cap`, at most cap + 1."""
+    chosen = select(Article.id).where(and_(True, *article_conditions(f)))
+    chosen = chosen if cap is None else chosen.limit(cap + 1)
+    return s.scalar(select(func.count()).select_from(chosen.subquery())) or 0
 
 
 def newest(engine: Engine, f: Filters, n: int) -> tuple[int, ...]:

@@ -20,12 +20,12 @@ from avtomon.pipeline.filters import (
     count_periods,
     counted,
     event_conditions,
+    id_parts,
     in_ids,
     local,
     local_midnight,
     period_start,
     plan_events,
-    plan_newest,
     published_in,
     resolve,
     utc_hour,
@@ -49,7 +49,6 @@ PAIRS = {"company-region": ("company", "region"), "company-category": ("company"
          "region-category": ("region", "category")}
 SNIPPET = 200
 # rows a query returns without --limit (the CLI shows them in --help)
-PAGE_IDS = 5000  # `query articles` finds up to this many newest ids first (bound parameters of one statement)
 DEFAULT_LIMITS = {"entities": 20, "events": 100, "articles": 50, "pairs": 50, "stories": 30}
 
 
@@ -236,15 +235,13 @@ def articles(engine: Engine, f: Filters, offset: int = 0) -> Table:
     limit = f.limit or DEFAULT_LIMITS["articles"]
     with Session(engine) as s:
         resolve(s, f)
-        stmt = (select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
-                       Article.url, Article.relevance, Article.text).order_by(Article.published_at.desc(), Article.url))
-        if offset + limit < PAGE_IDS:  # the page's ids first (found on the newest part of the period), then rows
-            ids = newest_ids(s, f, offset + limit + 1)[offset:]
-            rows = list(s.execute(stmt.where(in_ids(Article.id, ids, f.dialect)))) if ids else []
-        else:  # many rows: one pass in order
-            plan_newest(s, f, offset + limit)
-            rows = list(s.execute(stmt.where(and_(True, *article_conditions(f))).offset(offset).limit(limit + 1)))
-        found, cut = _limited(rows, limit)
+        # the page's ids first (found on the newest part of the period), then their rows, in that order
+        ids = newest_ids(s, f, offset + limit + 1)[offset:]
+        stmt = select(Article.id, Article.published_at, Article.published_guessed, Article.feed, Article.title,
+                      Article.url, Article.relevance, Article.text)
+        by_id = {row[0]: row for part in id_parts(ids, f.dialect)
+                 for row in s.execute(stmt.where(in_ids(Article.id, part, f.dialect)))}
+        found, cut = _limited([by_id[aid] for aid in ids], limit)
         entities = entities_of(s, [r[0] for r in found], f.passing)
     rows = []
     for aid, published, guessed, feed, title, url, relevance, text in found:

@@ -17,13 +17,13 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from avtomon.db import chunks
 from avtomon.models import Article, Entity, EntityDay, EntityMonth, Mention, PairDay, PairMonth
 from avtomon.pipeline.filters import (
     Filters,
     article_conditions,
     counted,
     first_id,
+    id_parts,
     in_ids,
     plan_newest,
     plan_period,
@@ -72,10 +72,8 @@ def uses_rollups(f: Filters) -> bool:
 def one_entity(f: Filters) -> int | None:
     """The entity id when the filters choose the articles of exactly one entity and nothing else narrows
     them (a trend the rollups can answer), else None."""
-    named = [ids for name, ids in f.resolved.items() if ids is not None and getattr(f, name)]
-    if f.event or f.source or f.text or f.ids is not None or len(named) != 1 or len(named[0]) != 1:
-        return None
-    return named[0][0]
+    chosen = rollup_pair(f)
+    return chosen[1]["entity_id"] if chosen is not None and chosen[0] is EntityDay else None
 
 
 def rollup_pair(f: Filters) -> tuple[type, dict[str, int]] | None:
@@ -150,7 +148,7 @@ def newest_ids(s: Session, f: Filters, n: int) -> tuple[int, ...]:
         f = replace(f, since=start)
         plan_period(s, f)
         f.first_id = first_id(s, f)
-    if start is not None or uses_rollups(f) or f.ids is not None or rollup_pair(f) is not None:
+    if uses_rollups(f) or f.ids is not None or rollup_pair(f) is not None:  # one query; the plan picks the walk
         return _newest(s, f, n)
     for tried in recent_windows(s, f, n):
         found = _newest(s, tried, n)
@@ -323,8 +321,7 @@ def names(s: Session, ids: set[int]) -> dict[int, tuple[str, str, str]]:
     """Entity id → (kind, name, key)."""
     out = {}
     dialect = s.get_bind().dialect.name
-    # PostgreSQL takes the ids as one array parameter; SQLite in chunks under its bound-parameter limit
-    for chunk in [sorted(ids)] if dialect == "postgresql" else chunks(sorted(ids)):
+    for chunk in id_parts(sorted(ids), dialect):
         for eid, kind, name, key in s.execute(select(Entity.id, Entity.kind, Entity.name, Entity.key)
                                               .where(in_ids(Entity.id, chunk, dialect))):
             out[eid] = (kind, name, key)
