@@ -267,13 +267,23 @@ class EntityCounts:
 
 class PairCounts:
     """The columns pair_days and pair_months share: per pair of entities of two kinds (company-region,
-    company-category, region-category) and shown, the articles naming both, all and those about both."""
+    company-category, region-category) and shown, the articles naming both, all and those about both;
+    in those articles each side's mentions and their first and last publication — what a ranking of one
+    side filtered by the other (`query regions --company КАМАЗ`) shows."""
 
     left_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
     right_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
     shown: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     articles: Mapped[int] = mapped_column(Integer)
     articles_about: Mapped[int] = mapped_column(Integer)
+    left_mentions: Mapped[int] = mapped_column(Integer)
+    left_mentions_about: Mapped[int] = mapped_column(Integer)
+    right_mentions: Mapped[int] = mapped_column(Integer)
+    right_mentions_about: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(DateTime)
+    last_at: Mapped[datetime] = mapped_column(DateTime)
+    first_about_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_about_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class EntityDay(EntityCounts, Base):

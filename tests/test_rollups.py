@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from avtomon.cli import cli
 from avtomon.db import open_store
 from avtomon.models import Article, Entity, EntityDay, EntityMonth, Event, EventDay, Mention, PairDay, PairMonth
-from avtomon.pipeline.rollups import PAIR_KINDS
+from avtomon.pipeline.rollups import PAIR_KINDS, as_date
 from tests.store_fixture import fresh_store, ingest_feed, news_items
 
 
@@ -28,7 +28,7 @@ def raw_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
                                 Article.relevant, Entity.kind, Article.published_guessed)
                          .join(Article).join(Entity)).all()
     ent: dict = defaultdict(lambda: [set(), set(), 0, 0, [], []])
-    per_article: dict = defaultdict(lambda: defaultdict(bool))  # article → entity → about
+    per_article: dict = defaultdict(lambda: defaultdict(lambda: [False, 0, 0]))  # article → entity → about, n, n about
     meta = {}
     for aid, eid, passing, published, relevant, kind, guessed in rows:
         key = (published.date(), eid, relevant is not False, guessed)
@@ -40,20 +40,46 @@ def raw_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
             e[1].add(aid)
             e[3] += 1
             e[5].append(published)
-        per_article[aid][eid] |= not passing
-        meta[aid] = (published.date(), relevant is not False)
+        named = per_article[aid][eid]
+        named[0] |= not passing
+        named[1] += 1
+        named[2] += not passing
+        meta[aid] = (published, relevant is not False)
         meta[("kind", eid)] = kind
     entities = {k: (len(v[0]), len(v[1]), v[2], v[3], min(v[4]), max(v[4]), min(v[5], default=None),
                     max(v[5], default=None)) for k, v in ent.items()}
-    pairs: dict = defaultdict(lambda: [0, 0])
+    # articles, articles about both, left's mentions (all, about), right's, and the times (all, about both)
+    pairs: dict = defaultdict(lambda: [0, 0, 0, 0, 0, 0, [], []])
     for aid, found in per_article.items():
-        day, shown = meta[aid]
-        for left, left_about in found.items():
-            for right, right_about in found.items():
+        published, shown = meta[aid]
+        for left, (left_about, ln, ln_about) in found.items():
+            for right, (right_about, rn, rn_about) in found.items():
                 if (meta[("kind", left)], meta[("kind", right)]) in PAIR_KINDS:
-                    pairs[(day, left, right, shown)][0] += 1
-                    pairs[(day, left, right, shown)][1] += left_about and right_about
-    return entities, {k: tuple(v) for k, v in pairs.items()}
+                    p = pairs[(published.date(), left, right, shown)]
+                    about = left_about and right_about
+                    p[0] += 1
+                    p[2] += ln
+                    p[4] += rn
+                    p[6].append(published)
+                    if about:
+                        p[1] += 1
+                        p[3] += ln_about
+                        p[5] += rn_about
+                        p[7].append(published)
+    return entities, {k: pair_value(v) for k, v in pairs.items()}
+
+
+def pair_value(v: list) -> tuple:  # type: ignore[type-arg]
+    return (*v[:6], min(v[6]), max(v[6]), min(v[7], default=None), max(v[7], default=None))
+
+
+def pair_row(r) -> tuple:  # type: ignore[no-untyped-def,type-arg]
+    return (r.articles, r.articles_about, r.left_mentions, r.left_mentions_about, r.right_mentions,
+            r.right_mentions_about, r.first_at, r.last_at, r.first_about_at, r.last_about_at)
+
+
+def pair_merge(a: tuple, b: tuple) -> tuple:  # type: ignore[type-arg]
+    return (*(x + y for x, y in zip(a[:6], b[:6], strict=True)), *entity_merge((0,) * 4 + a[6:], (0,) * 4 + b[6:])[4:])
 
 
 def rollup_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
@@ -62,8 +88,7 @@ def rollup_counts(engine) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
             r.articles, r.articles_about, r.mentions, r.mentions_about, r.first_at, r.last_at, r.first_about_at,
             r.last_about_at)
                     for r in s.scalars(select(EntityDay))}
-        pairs = {(r.day, r.left_id, r.right_id, r.shown): (r.articles, r.articles_about)
-                 for r in s.scalars(select(PairDay))}
+        pairs = {(r.day, r.left_id, r.right_id, r.shown): pair_row(r) for r in s.scalars(select(PairDay))}
     return entities, pairs
 
 
@@ -117,13 +142,12 @@ def assert_exact(url: str) -> None:
         months = {(r.month, r.entity_id, r.shown, r.guessed): (
             r.articles, r.articles_about, r.mentions, r.mentions_about, r.first_at, r.last_at, r.first_about_at,
             r.last_about_at) for r in s.scalars(select(EntityMonth))}
-        pair_months = {(r.month, r.left_id, r.right_id, r.shown): (r.articles, r.articles_about)
-                       for r in s.scalars(select(PairMonth))}
+        pair_months = {(r.month, r.left_id, r.right_id, r.shown): pair_row(r) for r in s.scalars(select(PairMonth))}
     engine.dispose()
     assert rolled[0] == raw[0] and rolled[1] == raw[1]
     assert raw[0] and raw[1]
     assert months == by_month(raw[0], entity_merge)
-    assert pair_months == by_month(raw[1], lambda a, b: (a[0] + b[0], a[1] + b[1]))
+    assert pair_months == by_month(raw[1], pair_merge)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -185,6 +209,43 @@ def test_rankings_from_rollups_equal_rankings_from_raw_rows(store: str) -> None:
                         raw_pairs: dict = {}
                         pair_raw(s, left, right, f, raw_pairs)
                         assert pair_totals(s, left, right, f) == raw_pairs
+    engine.dispose()
+
+
+def test_rankings_among_one_entitys_articles_from_pair_rollups_equal_raw_rows(store: str) -> None:
+    """`query regions --company X` and the like: articles, mentions, first and last from pair_days and
+    pair_months (partial days from raw rows) equal the raw count of the chosen articles' mentions."""
+    from datetime import datetime
+
+    from avtomon.pipeline.filters import Filters, resolve
+    from avtomon.pipeline.rankings import _entity_raw, entity_totals, partner_of
+
+    engine = open_store(store)
+    with Session(engine) as s:
+        days = sorted(s.scalars(select(Article.published_at)))
+        ranges = [(None, None), (days[3], None), (days[1], days[-2]),
+                  (datetime.combine(days[2].date(), datetime.min.time()).replace(hour=13), days[-2]),
+                  (days[5], days[5])]
+        # the two most named entities of each kind filter the rankings of the kinds they are paired with
+        busiest = {kind: list(s.scalars(select(Entity.key).join(Mention).where(Entity.kind == kind)
+                                        .group_by(Entity.id, Entity.key).order_by(func.count().desc(), Entity.key)
+                                        .limit(2)))
+                   for kind in ("company", "region", "category")}
+        checked = 0
+        for (named, keys), (since, until), passing, irrelevant in itertools.product(
+                busiest.items(), ranges, (False, True), (False, True)):
+            for key, kind in itertools.product(keys, ("company", "region", "category")):
+                f = resolve(s, Filters(since=since, until=until, passing=passing, include_irrelevant=irrelevant,
+                                       **{named: (key,)}))
+                partner = partner_of(f, kind)
+                assert (partner is None) == (kind == named)
+                raw: dict = {}
+                _entity_raw(s, kind, f, raw)
+                got = {k: (v.articles, v.mentions, v.first, v.last) for k, v in entity_totals(s, kind, f).items()}
+                want = {k: (v.articles, v.mentions, v.first, v.last) for k, v in raw.items() if v.articles}
+                assert got == want, (named, key, kind, since, until, passing, irrelevant)
+                checked += bool(want)
+        assert checked > 50
     engine.dispose()
 
 
@@ -273,3 +334,26 @@ def test_top_pairs_rank_exactly_like_all_pairs(store: str) -> None:
                     best = pair_totals(s, left, right, f, want=want)
                     assert ranked(best, want) == ranked(every, want), (since, until, left, right, want)
     engine.dispose()
+
+
+def test_migration_0015_counts_the_pair_mentions_of_a_store_that_had_none(store: str) -> None:
+    """Down to 0014 (pair rows with articles only) and up again: the pair rollups are recounted whole."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from avtomon.db import alembic_config, current_revision
+
+    engine = open_store(store)
+    before = rollup_counts(engine)[1]
+    command.downgrade(alembic_config(engine), "0014")
+    assert {c["name"] for c in inspect(engine).get_columns("pair_days")} == {
+        "day", "left_id", "right_id", "shown", "articles", "articles_about"}
+    with engine.connect() as conn:  # the downgrade keeps the counts 0014 knew
+        kept = {(as_date(r[0]), r[1], r[2], bool(r[3])): (r[4], r[5])
+                for r in conn.execute(text("SELECT * FROM pair_days"))}
+    assert kept == {k: v[:2] for k, v in before.items()} and kept
+    command.upgrade(alembic_config(engine), "head")
+    assert current_revision(engine) == "0015"
+    engine.dispose()
+    assert_exact(store)
+

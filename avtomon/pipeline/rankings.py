@@ -173,12 +173,40 @@ def entity_days(s: Session, entity: int, f: Filters) -> dict[date, int]:
     return {day: count for day, count in s.execute(stmt) if count}
 
 
+@dataclass(frozen=True)
+class Partner:
+    """A ranking of one kind among the articles of one entity of a kind it is paired with in the pair
+    rollups: the entity's id, and which side of the pair each of them is."""
+
+    entity_id: int
+    fixed: str  # "left" or "right": the filtering entity's side
+    ranked: str  # the other side
+
+
+def partner_of(f: Filters, kind: str) -> Partner | None:
+    """The pair rollups' view of a ranking of `kind` filtered by one entity and dates only, else None."""
+    chosen = rollup_pair(f)
+    if chosen is None or chosen[0] is not EntityDay:
+        return None
+    named = next(name for name in f.resolved if getattr(f, name))
+    for left, right in PAIR_KINDS:
+        if (left, right) == (named, kind):
+            return Partner(chosen[1]["entity_id"], "left", "right")
+        if (left, right) == (kind, named):
+            return Partner(chosen[1]["entity_id"], "right", "left")
+    return None
+
+
 def entity_totals(s: Session, kind: str, f: Filters) -> dict[int, Totals]:
     """Entity id → its articles, mentions, first and last publication, for the filters."""
     totals: dict[int, Totals] = {}
-    if uses_rollups(f):
+    partner = partner_of(f, kind)
+    if uses_rollups(f) or partner is not None:
         parts = split(f.since, f.until)
-        _entity_rollups(s, kind, f, parts, totals)
+        if partner is None:
+            _entity_rollups(s, kind, f, parts, totals)
+        else:
+            _partner_rollups(s, kind, f, parts, partner, totals)
         ranges = parts.edges
     else:
         ranges = ((f.since, f.until),)
@@ -196,6 +224,24 @@ def _entity_rollups(s: Session, kind: str, f: Filters, parts, totals: dict[int, 
                 .join(Entity, Entity.id == table.entity_id)
                 .where(Entity.kind == kind, *in_days(column, first, end), *shown_only(table, f))
                 .group_by(table.entity_id))
+        for eid, articles, mentions, first_at, last_at in s.execute(stmt):
+            totals.setdefault(eid, Totals()).add(articles, mentions, first_at, last_at)
+
+
+def _partner_rollups(s: Session, kind: str, f: Filters, parts: Split, partner: Partner,
+                     totals: dict[int, Totals]) -> None:
+    """The whole months and days of the range from the pair rollups of the filtering entity: per entity of
+    `kind` named with it, the articles naming both, its mentions there, their first and last time."""
+    for table, column, first, end in spans(parts, PairMonth, PairDay):
+        about = "" if f.passing else "_about"
+        ranked_id = getattr(table, f"{partner.ranked}_id")
+        stmt = (select(ranked_id, func.sum(getattr(table, f"articles{about}")),
+                       func.sum(getattr(table, f"{partner.ranked}_mentions{about}")),
+                       func.min(getattr(table, f"first{about}_at")), func.max(getattr(table, f"last{about}_at")))
+                .join(Entity, Entity.id == ranked_id)
+                .where(getattr(table, f"{partner.fixed}_id") == partner.entity_id, Entity.kind == kind,
+                       *in_days(column, first, end), *shown_only(table, f))
+                .group_by(ranked_id))
         for eid, articles, mentions, first_at, last_at in s.execute(stmt):
             totals.setdefault(eid, Totals()).add(articles, mentions, first_at, last_at)
 

@@ -78,7 +78,7 @@ def as_date(value: date | str) -> date:
 def _refresh_month(session: Session, month: date) -> None:
     """Recount a month's rollups from its days' rollups."""
     end = next_month(month)
-    d, p = EntityDay, PairDay
+    d = EntityDay
     session.execute(delete(EntityMonth).where(EntityMonth.month == month))
     session.execute(delete(PairMonth).where(PairMonth.month == month))
     session.execute(EntityMonth.__table__.insert().from_select(
@@ -87,9 +87,16 @@ def _refresh_month(session: Session, month: date) -> None:
                func.sum(d.mentions), func.sum(d.mentions_about), func.min(d.first_at), func.max(d.last_at),
                func.min(d.first_about_at), func.max(d.last_about_at))
         .where(d.day >= month, d.day < end).group_by(d.entity_id, d.shown, d.guessed)))
+    _pair_month(session, month)
+
+
+def _pair_month(session: Session, month: date) -> None:
+    """Insert a month's pair_months rows summed from its pair_days."""
+    end, p = next_month(month), PairDay
     session.execute(PairMonth.__table__.insert().from_select(
-        ["month", "left_id", "right_id", "shown", "articles", "articles_about"],
-        select(literal(month), p.left_id, p.right_id, p.shown, func.sum(p.articles), func.sum(p.articles_about))
+        ["month", "left_id", "right_id", "shown", *PAIR_SUMS, *PAIR_TIMES],
+        select(literal(month), p.left_id, p.right_id, p.shown, *(func.sum(getattr(p, c)) for c in PAIR_SUMS),
+               func.min(p.first_at), func.max(p.last_at), func.min(p.first_about_at), func.max(p.last_about_at))
         .where(p.day >= month, p.day < end).group_by(p.left_id, p.right_id, p.shown)))
 
 
@@ -116,26 +123,74 @@ def _entity_counts(condition, day=None):  # type: ignore[no-untyped-def]
             .group_by(day, Mention.entity_id, shown, guessed))
 
 
+@dataclass
+class _Named:
+    """One entity in one article: whether some mention is about it, its mentions, those about it."""
+
+    about: bool = False
+    mentions: int = 0
+    mentions_about: int = 0
+
+
+PAIR_SUMS = ("articles", "articles_about", "left_mentions", "left_mentions_about", "right_mentions",
+             "right_mentions_about")
+PAIR_TIMES = ("first_at", "last_at", "first_about_at", "last_about_at")
+
+
 def _pair_rows(session: Session, condition) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
     """Pair rollup rows (per day) of the articles meeting `condition`."""
-    found: dict[tuple[int, bool, date], dict[str, dict[int, bool]]] = defaultdict(lambda: defaultdict(dict))
+    found: dict[tuple[int, bool, datetime], dict[str, dict[int, _Named]]] = defaultdict(lambda: defaultdict(dict))
     stmt = (select(Mention.article_id, _shown(), Article.published_at, Entity.kind, Mention.entity_id,
                    Mention.passing)
             .join(Article, Article.id == Mention.article_id).join(Entity, Entity.id == Mention.entity_id)
             .where(condition))
     for aid, shown, published, kind, eid, passing in session.execute(stmt):
-        about = found[(aid, bool(shown), published.date())][kind]
-        about[eid] = about.get(eid, False) or not passing
-    counts: dict[tuple[int, int, bool, date], list[int]] = defaultdict(lambda: [0, 0])
-    for (_, shown, day), kinds in found.items():
+        named = found[(aid, bool(shown), published)][kind].setdefault(eid, _Named())
+        named.about |= not passing
+        named.mentions += 1
+        named.mentions_about += not passing
+    rows: dict[tuple[int, int, bool, date], dict] = {}  # type: ignore[type-arg]
+    for (_, shown, published), kinds in found.items():
         for left_kind, right_kind in PAIR_KINDS:
-            for left, left_about in kinds.get(left_kind, {}).items():
-                for right, right_about in kinds.get(right_kind, {}).items():
-                    n = counts[(left, right, shown, day)]
-                    n[0] += 1
-                    n[1] += left_about and right_about
-    return [{"day": day, "left_id": left, "right_id": right, "shown": shown, "articles": a, "articles_about": b}
-            for (left, right, shown, day), (a, b) in counts.items()]
+            for left, ln in kinds.get(left_kind, {}).items():
+                for right, rn in kinds.get(right_kind, {}).items():
+                    about = ln.about and rn.about
+                    _count_pair(rows, (left, right, shown, published.date()), published, about, ln, rn)
+    return [{"left_id": left, "right_id": right, "shown": shown, "day": day, **counts}
+            for (left, right, shown, day), counts in rows.items()]
+
+
+def _count_pair(rows: dict, key: tuple, published: datetime, about: bool,  # type: ignore[type-arg]
+                left: _Named, right: _Named) -> None:
+    """Add one article naming both sides of a pair to its day's row."""
+    row = rows.get(key)
+    if row is None:
+        row = rows[key] = dict.fromkeys(PAIR_SUMS, 0) | dict.fromkeys(PAIR_TIMES)
+    row["articles"] += 1
+    row["left_mentions"] += left.mentions
+    row["right_mentions"] += right.mentions
+    row["first_at"] = _widest(min, row["first_at"], published)
+    row["last_at"] = _widest(max, row["last_at"], published)
+    if about:
+        row["articles_about"] += 1
+        row["left_mentions_about"] += left.mentions_about
+        row["right_mentions_about"] += right.mentions_about
+        row["first_about_at"] = _widest(min, row["first_about_at"], published)
+        row["last_about_at"] = _widest(max, row["last_about_at"], published)
+
+
+def fill_pairs(session: Session, batch_days: int = 31, batch: int = 5000) -> None:
+    """Count every day's and month's pair rollups, a month of days at a time (migration 0015; the tables
+    are empty)."""
+    days = all_days(session)
+    for i in range(0, len(days), batch_days):
+        start = datetime.combine(days[i], time())
+        rows = _pair_rows(session, and_(Article.published_at >= start,
+                                        Article.published_at < start + timedelta(days=batch_days)))
+        for j in range(0, len(rows), batch):
+            session.execute(PairDay.__table__.insert(), rows[j : j + batch])
+    for month in sorted({d.replace(day=1) for d in days}):
+        _pair_month(session, month)
 
 
 _EVENT_KEY = ("day", "entity_id", "type", "shown", "guessed")
@@ -215,7 +270,7 @@ def add_articles(session: Session, article_ids: list[int]) -> None:
          ("month", "left_id", "right_id", "shown"))
 
 
-_SUMS = ("articles", "articles_about", "mentions", "mentions_about", "events", "events_about")
+_SUMS = ("articles", "articles_about", "mentions", "mentions_about", "events", "events_about", *PAIR_SUMS[2:])
 _FIRST = ("first_at", "first_about_at")
 _LAST = ("last_at", "last_about_at")
 
@@ -258,8 +313,10 @@ def _add(session: Session, model: type, rows: list[dict], key: tuple[str, ...]) 
     from avtomon.db import conflict_insert
 
     dialect = session.get_bind().dialect.name
-    stmt = conflict_insert(dialect)(model)
     table = model.__table__  # type: ignore[attr-defined]
+    # on the Table, not the mapped class: one executemany, where the ORM's bulk path runs one statement
+    # per group of rows with the same missing (None) values — thousands per batch
+    stmt = conflict_insert(dialect)(table)
     least, greatest = (func.least, func.greatest) if dialect == "postgresql" else (func.min, func.max)
 
     def widen(column: str, pick):  # type: ignore[no-untyped-def]
