@@ -351,3 +351,46 @@ class PairMonth(PairCounts, Base):
                             "articles_about"),
                       Index("ix_pair_months_right", "right_id", "shown", "month", "left_id", "articles",
                             "articles_about"))
+
+
+class StoryCounts:
+    """The columns story_days and story_months share: per entity and way of counting — `every` article
+    or only those shown (not marked irrelevant, the default), mentions in `passing` counted or not
+    (stored for categories only: companies and regions are never named in passing) — how many of the
+    entity's stories (an article with no story yet is a story of its own) have their first article
+    naming it on that day or month."""
+
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+    every: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    passing: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    stories: Mapped[int] = mapped_column(Integer)
+
+
+class StoryDay(StoryCounts, Base):
+    """Stories per entity by the UTC day of their first article naming it (pipeline/story_rollups.py)."""
+
+    __tablename__ = "story_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class StoryMonth(StoryCounts, Base):
+    """story_days per calendar month."""
+
+    __tablename__ = "story_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class StoryLink(StoryCounts, Base):
+    """Stories per entity, UTC day and `back`, the latest earlier day of one of its articles naming the
+    entity: a period starting after `back` and holding `day` counts such a story though its first
+    article lies before the period. `long`: more than a week between the two (rare; read apart)."""
+
+    __tablename__ = "story_links"
+    # a period's stories that began before it: short links by their earlier day, the long ones all
+    __table_args__ = (Index("ix_story_links_back", "long", "back"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    back: Mapped[date] = mapped_column(Date, primary_key=True)
+    long: Mapped[bool] = mapped_column(Boolean)

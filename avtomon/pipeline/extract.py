@@ -29,6 +29,7 @@ from avtomon.extractors.records import Analysis, EntityHit
 from avtomon.models import Article, Entity, Event, Feed, Mention
 from avtomon.pipeline.rollups import add_articles, had_facts, refresh_days
 from avtomon.pipeline.search import index_articles, index_backlog
+from avtomon.pipeline.story_rollups import StoryCounter, story_keys
 from avtomon.stories.grouping import GroupSummary, Print, group_new, store_prints
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,7 @@ def _store_batch(engine: Engine, worker: str, articles: Sequence[Article], resul
         # the rollups stay exact in the same transaction: first extractions add their counts, re-extractions
         # recount the days of the articles whose old facts go
         again = had_facts(session, [a.id for a, _ in good])
+        stories = StoryCounter(session, story_keys(session, [a.id for a, _ in good]))
         if good:
             m, e = store_analyses(session, [a for a, _ in good], [r for _, r in good])  # type: ignore[misc]
             summary.mentions += m
@@ -217,6 +219,7 @@ def _store_batch(engine: Engine, worker: str, articles: Sequence[Article], resul
         store_prints(session, {a.id: Print.of(lemmas[a.id], f"{a.title}\n{a.text}") for a, _ in good})
         add_articles(session, [a.id for a, _ in good if a.id not in again])
         refresh_days(session, {a.published_at.date() for a, _ in good if a.id in again})
+        stories.write()
         for article, exc in bad:
             session.execute(update(Article).where(Article.id == article.id).values(
                 extract_status="failed", extract_error=f"{type(exc).__name__}: {exc}"[:2000], claimed_by=None,

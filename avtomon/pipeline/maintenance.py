@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, func, select, text
@@ -28,8 +28,10 @@ from avtomon.models import (
     StoreState,
     Story,
 )
+from avtomon.pipeline import story_rollups
 from avtomon.pipeline.rollups import refresh_days
 from avtomon.pipeline.store import PRUNED_BEFORE, prune_horizon
+from avtomon.pipeline.story_rollups import StoryCounter
 from avtomon.stories.grouping import backlog as grouping_backlog
 from avtomon.stories.grouping import refresh_stories
 
@@ -91,6 +93,12 @@ def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneR
         if not dry_run:
             touched = set(s.scalars(select(Article.story_id).where(Article.published_at < older_than,
                                                                    Article.story_id.is_not(None)).distinct()))
+            # story rollups: the stories losing articles, and the cutoff day's own articles with no story
+            # (the days before it go whole)
+            start = datetime.combine(older_than.date(), time())
+            alone = s.scalars(select(Article.id).where(Article.published_at >= start, Article.published_at < older_than,
+                                                       Article.story_id.is_(None)))
+            stories = StoryCounter(s, touched | {-aid for aid in alone})
             s.execute(delete(Mention).where(Mention.article_id.in_(old)))
             s.execute(delete(Event).where(Event.article_id.in_(old)))
             s.execute(delete(Article).where(Article.published_at < older_than))
@@ -103,6 +111,8 @@ def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneR
             s.execute(delete(PairMonth).where(PairMonth.month < older_than.date().replace(day=1)))
             refresh_days(s, [older_than.date()])
             refresh_stories(s, touched)  # a story loses its old articles, or goes with the last of them
+            stories.write()
+            story_rollups.prune(s, older_than)
             _raise_horizon(s, older_than)
     return counts
 

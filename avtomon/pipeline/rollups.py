@@ -346,6 +346,10 @@ def rebuild(engine: Engine, batch_days: int = 31) -> int:
     for i in range(0, len(days), batch_days):
         with Session(engine) as s, s.begin():
             refresh_days(s, days[i : i + batch_days])
+    from avtomon.pipeline.story_rollups import recount  # it reads the rollups' helpers from here
+
+    with Session(engine) as s, s.begin():
+        recount(s)
     return len(days)
 
 

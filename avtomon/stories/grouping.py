@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from avtomon.db import chunks
 from avtomon.models import Article, ArticleSignature, Entity, Mention, Story
 from avtomon.pipeline.lock import pass_lock
+from avtomon.pipeline.story_rollups import StoryCounter, recount
 from avtomon.stories.signature import (
     NUM_PERM,
     containment,
@@ -260,6 +261,9 @@ def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, dat
             summary.joined += 1
         window.add(member)
         placed.append(member)
+    # the story rollups: the rows these articles (each its own story so far) and the stories they join
+    # make before and after
+    counter = StoryCounter(session, {-aid for aid, _, _ in rows} | {m.story_id for m in placed if m.story_id > 0})
     if started:
         ids = session.scalars(insert(Story).returning(Story.id, sort_by_parameter_order=True),
                               [row for _, row in started]).all()
@@ -271,6 +275,7 @@ def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, dat
     session.execute(update(articles).where(articles.c.id == bindparam("aid")).values(story_id=bindparam("sid")),
                     [{"aid": m.article_id, "sid": m.story_id} for m in placed])
     refresh_stories(session, {m.story_id for m in placed})
+    counter.write({m.story_id for m in placed})
     summary.articles += len(rows)
 
 
@@ -306,6 +311,7 @@ def rebuild(engine: Engine) -> GroupSummary:
         pass_lock(session, "stories", datetime.now(UTC).replace(tzinfo=None))
         session.execute(update(Article).where(Article.story_id.is_not(None)).values(story_id=None))
         session.execute(delete(Story))
+        recount(session)  # every article a story of its own again
     return group_new(engine, limit=None)
 
 
