@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -276,14 +277,17 @@ def test_trend_of_every_article_counted_per_hour_equals_raw_rows(store: str) -> 
     engine = open_store(store)
     with Session(engine) as s, s.begin():  # an irrelevant article: --all counts it, the default does not
         s.execute(update(Article).where(Article.id == s.scalar(select(func.min(Article.id)))).values(relevant=False))
-    for tz, by, flag, (since, until) in itertools.product(
+    # every article, and other filters: a word (its hits from the period's lowest id on), two companies
+    narrowed = ({}, {"text": "завод"}, {"company": ("КАМАЗ", "АвтоВАЗ")})
+    for tz, by, flag, (since, until), more in itertools.product(
             ("Europe/Moscow", "UTC", "Asia/Vladivostok", "America/New_York"), ("day", "week", "month"),
-            (False, True), ((None, None), ("2026-01-10", None), ("2026-01-08 13:30", "2026-02-20 05:00"))):
+            (False, True), ((None, None), ("2026-01-10", None), ("2026-01-08 13:30", "2026-02-20 05:00")), narrowed):
         f = Filters(tz=tz, include_irrelevant=flag, since=since and parse_when(since, tz=tz),
-                    until=until and parse_when(until, tz=tz))
+                    until=until and parse_when(until, tz=tz), **more)
         with Session(engine) as s:
-            hourly, raw = query._counts_by_hour(s, f, by), query._raw_counts(s, f, by)
-        assert hourly == raw and raw, (tz, by, flag, since, until)
+            query.resolve(s, f)
+            hourly, raw = query._counts_by_hour(s, f, by), query._raw_counts(s, replace(f, first_id=None), by)
+        assert hourly == raw and raw, (tz, by, flag, since, until, more)
     with Session(engine) as s:  # half an hour off UTC: an hour's articles may straddle local midnight
         assert query._counts_by_hour(s, Filters(tz="Asia/Kolkata"), "day") is None
     engine.dispose()
