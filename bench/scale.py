@@ -155,6 +155,11 @@ COMMANDS = {
     "query events --category trucks": ["query", "events", "--category", "trucks"],
     "query regions --company КАМАЗ --since 1y": ["query", "regions", "--company", "КАМАЗ", "--since", "1y"],
     "query companies --count stories --since 1y": ["query", "companies", "--count", "stories", "--since", "1y"],
+    "query companies --region RU-TA --since 1y": ["query", "companies", "--region", "RU-TA", "--since", "1y"],
+    "query trend --text <word in half> --by month --since 1y": ["query", "trend", "--text", "батареи", "--by",
+                                                                "month", "--since", "1y"],
+    "query trend --company КАМАЗ --by day --since 1y": ["query", "trend", "--company", "КАМАЗ", "--by", "day",
+                                                        "--since", "1y"],
 }
 XLSX_30D = "export x.xlsx --since 30d"
 EXPORTS = {

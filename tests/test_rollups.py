@@ -312,6 +312,11 @@ def test_rollups_stay_exact_when_extract_processes_run_at_once(db_url: str, tmp_
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
     assert_exact(db_url)
+    from tests.test_story_rollups import from_scratch, stored
+
+    engine = open_store(db_url)
+    assert stored(engine) == from_scratch(engine) and stored(engine)[0]  # and the stories' rollups
+    engine.dispose()
 
 
 def test_top_pairs_rank_exactly_like_all_pairs(store: str) -> None:

@@ -129,7 +129,9 @@ class StoryCounter:
 
 def _lock(session: Session, keys: set[int]) -> None:
     """PostgreSQL: one change of a story's rows at a time (grouping and re-extraction may touch one story
-    at once); keys in order, so two transactions never wait on each other in a circle."""
+    at once); keys in order, so two transactions never wait on each other in a circle. Every caller has
+    locked the rows of the articles it changes before (extraction its batch, grouping its chunk, prune
+    the articles it deletes): no transaction holds a story's lock while it waits for an article's row."""
     if session.get_bind().dialect.name != "postgresql":
         return
     for key in sorted(keys):

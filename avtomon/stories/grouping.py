@@ -288,9 +288,12 @@ def group_new(engine: Engine, limit: int | None = RUN_LIMIT, now: datetime | Non
         size = CHUNK if limit is None else min(CHUNK, limit - summary.articles)
         with Session(engine) as session, session.begin():
             pass_lock(session, "stories", now)
+            # row locks first, then the stories' locks (story_rollups), as extraction takes them: a
+            # re-extraction of one of these articles finishes first, and neither waits on the other
             rows = session.execute(select(Article.id, Article.published_at, Article.title)
                                    .where(Article.story_id.is_(None), Article.extract_status == "done")
-                                   .order_by(Article.published_at, Article.id).limit(size)).all()
+                                   .order_by(Article.published_at, Article.id).limit(size)
+                                   .with_for_update(of=Article)).all()
             if not rows:
                 break
             if window.end is not None and rows[0][1] - WINDOW > window.end:
