@@ -28,6 +28,10 @@ COMMANDS = [
     ["query", "articles", "--company", "КАМАЗ", "--region", "RU-TA", "--limit", "5"],
     ["query", "categories", "--company", "КАМАЗ", "--since", "30d"], ["query", "regions", "--company", "КАМАЗ"],
     ["query", "pairs", "--kind", "company-category", "--region", "RU-TA", "--since", "30d"],
+    ["query", "regions", "--company", "КАМАЗ", "--since", "1y"],
+    ["query", "companies", "--region", "RU-TA", "--since", "1y"],
+    ["query", "companies", "--count", "stories", "--since", "1y"],
+    ["query", "trend", "--text", "батареи", "--by", "month", "--since", "1y"],
     ["export", "{tmp}/x.xlsx", "--since", "30d"], ["export", "{tmp}/e.csv", "--table", "events", "--since", "1y"],
 ]
 BIG = ("articles", "mentions", "events")

@@ -207,11 +207,13 @@ def entity_totals(s: Session, kind: str, f: Filters) -> dict[int, Totals]:
             _entity_rollups(s, kind, f, parts, totals)
         else:
             _partner_rollups(s, kind, f, parts, partner, totals)
-        ranges = parts.edges
+        # partial days at the edges of the rollups: their few articles first, not all of an entity's (the
+        # plan chosen for a year of КАМАЗ read all its mentions for a few hours' edge: 2.8 s)
+        ranges, plan = parts.edges, {"entity_first": False}
     else:
-        ranges = ((f.since, f.until),)
+        ranges, plan = ((f.since, f.until),), {}
     for since, until in ranges:
-        _entity_raw(s, kind, replace(f, since=since, until=until), totals)
+        _entity_raw(s, kind, replace(f, since=since, until=until, **plan), totals)
     return {eid: t for eid, t in totals.items() if t.articles}
 
 
