@@ -94,9 +94,10 @@ def prune(engine: Engine, older_than: datetime, dry_run: bool = False) -> PruneR
             touched = set(s.scalars(select(Article.story_id).where(Article.published_at < older_than,
                                                                    Article.story_id.is_not(None)).distinct()))
             # story rollups: the stories losing articles, and the cutoff day's own articles with no story
-            # (the days before it go whole); the articles' rows are locked before the stories' locks, in
-            # the order extraction and grouping take them
-            s.execute(old.with_for_update()).all()
+            # (the days before it go whole); on PostgreSQL the articles' rows are locked before the
+            # stories' locks, in the order extraction and grouping take them (SQLite writers queue anyway)
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(old.with_for_update()).all()
             start = datetime.combine(older_than.date(), time())
             alone = s.scalars(select(Article.id).where(Article.published_at >= start, Article.published_at < older_than,
                                                        Article.story_id.is_(None)))

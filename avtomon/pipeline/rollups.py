@@ -261,16 +261,17 @@ def add_articles(session: Session, article_ids: list[int]) -> None:
     months = sorted({d.replace(day=1) for d in days})
     _lock(session, "day", days)
     _lock(session, "month", months)
-    _add(session, EntityDay, entity_rows, ("day", "entity_id", "shown", "guessed"))
-    _add(session, PairDay, pair_rows, ("day", "left_id", "right_id", "shown"))
-    _add(session, EventDay, event_rows, _EVENT_KEY)
-    _add(session, EntityMonth, _by_month(entity_rows, ("entity_id", "shown", "guessed")),
+    add_counts(session, EntityDay, entity_rows, ("day", "entity_id", "shown", "guessed"))
+    add_counts(session, PairDay, pair_rows, ("day", "left_id", "right_id", "shown"))
+    add_counts(session, EventDay, event_rows, _EVENT_KEY)
+    add_counts(session, EntityMonth, _by_month(entity_rows, ("entity_id", "shown", "guessed")),
          ("month", "entity_id", "shown", "guessed"))
-    _add(session, PairMonth, _by_month(pair_rows, ("left_id", "right_id", "shown")),
+    add_counts(session, PairMonth, _by_month(pair_rows, ("left_id", "right_id", "shown")),
          ("month", "left_id", "right_id", "shown"))
 
 
-_SUMS = ("articles", "articles_about", "mentions", "mentions_about", "events", "events_about", *PAIR_SUMS[2:])
+_SUMS = ("articles", "articles_about", "mentions", "mentions_about", "events", "events_about", *PAIR_SUMS[2:],
+         "stories")
 _FIRST = ("first_at", "first_about_at")
 _LAST = ("last_at", "last_about_at")
 
@@ -305,8 +306,8 @@ def _merged(rows: list[dict], key: tuple[str, ...]) -> list[dict]:  # type: igno
     return list(out.values())
 
 
-def _add(session: Session, model: type, rows: list[dict], key: tuple[str, ...]) -> None:  # type: ignore[type-arg]
-    """INSERT … ON CONFLICT DO UPDATE adding counts and widening first/last times."""
+def add_counts(session: Session, model: type, rows: list[dict], key: tuple[str, ...]) -> None:  # type: ignore[type-arg]
+    """INSERT … ON CONFLICT DO UPDATE adding counts (which may be negative) and widening first/last times."""
     rows = _merged(rows, key)
     if not rows:
         return

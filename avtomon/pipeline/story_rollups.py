@@ -31,12 +31,12 @@ from itertools import pairwise
 from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
-from avtomon.db import chunks, conflict_insert
+from avtomon.db import chunks
 from avtomon.models import Article, Entity, Mention, StoryDay, StoryLink, StoryMonth
 from avtomon.pipeline.filters import Filters, article_conditions, counted
 from avtomon.pipeline.lock import advisory_key
 from avtomon.pipeline.rankings import spans
-from avtomon.pipeline.rollups import Split, in_days, next_month, split
+from avtomon.pipeline.rollups import Split, add_counts, in_days, next_month, split
 
 LONG = 7  # days: a link longer than this is read apart from the period's last week of links
 RANGE = 20_000  # story or article ids per statement of a full recount
@@ -162,14 +162,11 @@ def apply(session: Session, delta: Rows) -> None:
 
 
 def _add(session: Session, model: type, rows: list[dict], key: tuple[str, ...]) -> None:  # type: ignore[type-arg]
-    if not rows:
-        return
-    table = model.__table__  # type: ignore[attr-defined]
-    stmt = conflict_insert(session.get_bind().dialect.name)(table)
-    session.execute(stmt.on_conflict_do_update(index_elements=list(key),
-                                               set_={"stories": table.c.stories + stmt.excluded.stories}), rows)
-    lower = [{f"k_{k}": row[k] for k in key} for row in rows if row["stories"] < 0]  # only these can reach 0
+    """Add the rows' counts (rollups.add_counts), then drop the rows a negative difference left at zero."""
+    add_counts(session, model, rows, key)
+    lower = [{f"k_{k}": row[k] for k in key} for row in rows if row["stories"] < 0]
     if lower:
+        table = model.__table__  # type: ignore[attr-defined]
         gone = delete(table).where(table.c.stories == 0, *(table.c[k] == bindparam(f"k_{k}") for k in key))
         session.execute(gone, lower)
 
