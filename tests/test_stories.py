@@ -323,14 +323,14 @@ def test_articles_from_before_stories_get_their_prints(httpserver: HTTPServer, t
 
 def test_real_outlets_prints(nlp) -> None:  # type: ignore[no-untyped-def]
     """Real outlets' versions, kept as prints only (their texts may not be stored): precision holds; recall
-    is what it is today (0.6: two reprints beyond 72 h, two rewrites below the bar) and must not fall."""
+    is what it is today (0.62: four reprints beyond 72 h, seven rewrites below the bar) and must not fall."""
     prints = LABELLED.with_name("real_prints.jsonl")
     result = CliRunner().invoke(cli, ["stories", "--eval", str(prints)])
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("precision"))
     precision, recall = float(line.split()[1]), float(line.split()[3])
-    assert precision >= 0.95 and recall >= 0.6, result.output
-    assert "33 articles in 25 labelled groups" in result.output
+    assert precision >= 0.95 and recall >= 0.62, result.output
+    assert "60 articles in 39 labelled groups" in result.output
 
 
 def test_prints_of_a_labelled_set_score_as_its_texts(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
