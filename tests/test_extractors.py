@@ -57,6 +57,20 @@ def test_words_that_only_look_like_companies(text: str, absent: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Меры руководства позволяют предприятию «чувствовать себя увереннее других игроков рынка», "
+        "говорится в сообщении «КАМАЗа».",
+        "Завод «работает в штатном режиме и выполняет все обязательства», заявили в пресс-службе.",
+    ],
+)
+def test_quoted_words_after_a_company_word_are_not_a_company(text: str) -> None:
+    """Words in quotes after «предприятие», «завод»: a quotation, not a name (names are capitalised)."""
+    names = {c.name for c in analyze_text(text).companies} | {o.name for o in analyze_text(text).organizations}
+    assert not any(n[:1].islower() and len(n.split()) >= 3 for n in names), names
+
+
+@pytest.mark.parametrize(
     ("text", "region"),
     [
         ("Завод построят в Калининградской области.", "RU-KGD"),

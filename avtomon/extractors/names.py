@@ -147,10 +147,18 @@ def quoted_names(nlp: NLP, parsed: Parsed) -> list[QuotedName]:
         text = parsed.text[start:end].strip("«»“”„\" ")
         if cls == "place" and _genitive_only(nlp, text):
             head, cls = None, "none"  # «в парки «Мосгортранса»»: the owner of the place, not its name
+        if _quotation(text):
+            head, cls = None, "none"  # «позволяют предприятию «чувствовать себя увереннее»»: words quoted
         if text and any(ch.isalpha() for ch in text):
             out.append(QuotedName(start, start + len(text), text, head, cls, head_start))
         i = j + 1
     return out
+
+
+def _quotation(text: str) -> bool:
+    """Quoted words, not a name: three or more words starting with a lower-case Cyrillic letter (names
+    are capitalised; a lower-case Latin brand such as «iVolga» is one word)."""
+    return text[:1].islower() and "а" <= text[:1].lower() <= "я" and len(text.split()) >= 3
 
 
 def _genitive_only(nlp: NLP, text: str) -> bool:
