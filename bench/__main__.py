@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from bench import exporting, extraction, polling, startup, stories, webview
-from bench.common import Figure, machine, table
+from bench.common import Figure, compile_project, machine, table
 
 MARKER = "\n## Margins, misses and fixes"
 HEADERS = ["figure", "measured", "baseline (same run)", "ratio", "target", "met"]
@@ -15,6 +15,7 @@ HEADERS = ["figure", "measured", "baseline (same run)", "ratio", "target", "met"
 
 def main() -> int:
     started = time.perf_counter()
+    compile_project()
     figures: list[Figure] = []
     for module in (startup, polling, exporting, webview, stories, extraction):
         print(f"running {module.__name__} …", file=sys.stderr, flush=True)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from avtomon.cli_query import EVENT_TYPES
-from bench.common import ROOT, avtomon_cmd, machine, run_child, table
+from bench.common import ROOT, avtomon_cmd, compile_project, machine, run_child, table
 
 PG_ADMIN = os.environ.get("AVTOMON_BENCH_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 DAYS = 730
@@ -217,6 +217,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--backends", default="sqlite,postgresql")
     opts = parser.parse_args()
+    compile_project()
     sizes = [int(x) for x in opts.sizes.split(",")]
     results: dict[tuple[str, str, int], float] = {}
     builds: dict[tuple[str, int], float] = {}

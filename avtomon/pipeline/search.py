@@ -66,14 +66,18 @@ def _indexed(dialect: str):  # type: ignore[no-untyped-def]
 
 
 def text_condition(dialect: str, query: str, backlog_done: bool = False,  # type: ignore[no-untyped-def]
-                   first_id: int | None = None):
+                   first_id: int | None = None, none_waiting: bool = False):
     """A condition on Article: every word of `query`, in any form, in its title or text. `backlog_done`:
-    every extracted article is indexed (store_state), so unextracted ones alone need the substring match.
+    every extracted article is indexed (store_state), so unextracted ones alone need the substring match;
+    `none_waiting` too: no article waits for extraction, so the index holds every article.
     `first_id`: only articles from that id on are wanted (the lowest id of a recent period).
 
-    The condition is `id IN (index hits UNION unindexed matches)`: the database starts from the hits
-    and looks each one up, so a search costs its hits, not every article of the period (with
-    `first_id`, the hits from that id on: the index reads only that part of each word's list).
+    The condition is `id IN (index hits UNION unindexed matches)`, or `id IN (index hits)` when every
+    article is indexed: the database starts from the hits and looks each one up, so a search costs its
+    hits, not every article of the period (with `first_id`, the hits from that id on: the index reads
+    only that part of each word's list). The UNION costs more than the empty branch it adds: PostgreSQL
+    removes the duplicates of every hit first (a year of a word in half of 1M articles: 1.2 s of SQL with
+    it, 0.6 s without), so it is left out whenever nothing can be missing from the index.
     """
     words = query_lemmas(query)
     if not words:
@@ -87,6 +91,8 @@ def text_condition(dialect: str, query: str, backlog_done: bool = False,  # type
         fts = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         hits = select(text("rowid")).select_from(text("article_search")).where(
             text("article_search MATCH :q").bindparams(q=fts), *later)
+    if backlog_done and none_waiting:
+        return Article.id.in_(hits)
     # not indexed yet: a substring match on the words as typed (ё folded). Once the backlog of an older
     # store is done, only articles waiting for extraction can lack an entry (few, and found by an index).
     raw = [w.lower().replace("ё", "е") for w in _WORD.findall(query)]
