@@ -127,7 +127,8 @@ def utc_hour(dialect: str):  # type: ignore[no-untyped-def]
 
 def as_hour(value: datetime | str) -> datetime:
     """The start of an hour from `utc_hour`: a datetime on PostgreSQL, "YYYY-MM-DD HH" text on SQLite."""
-    return value if isinstance(value, datetime) else datetime.strptime(value, "%Y-%m-%d %H")
+    # fromisoformat, not strptime: a year has 8 760 hours, and strptime took 0.25 s to read them
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def count_hours(hours: dict[datetime, int], by: str, tz: str) -> Counter[date] | None:
