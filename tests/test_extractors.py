@@ -490,3 +490,16 @@ def test_brand_and_model_first_in_a_sentence_is_auto_news(text: str) -> None:
 
 def test_strict_brand_first_in_a_sentence_alone_is_a_word() -> None:
     assert not analyze_text("Лада в семье важнее всего.").to_json()["relevant"]
+
+
+@pytest.mark.parametrize("name", ["Quto.ru", "Autonews.ru", "Авто.рф"])
+def test_a_name_written_as_a_web_address_is_media(name: str) -> None:
+    """ANNOTATION: media are not companies. A site's name in an auto text with sales figures was taken for
+    a company (a real Минпромторг note «…на которое обратил внимание Quto.ru»)."""
+    from avtomon.extractors.nlp import get_nlp
+    from avtomon.extractors.unknown import classify_org
+
+    text = f"Продажи автомобилей в октябре выросли на 34%, до 183 тысяч штук, сообщает {name}."
+    parsed = get_nlp().parse_many([text])[0]
+    start = text.index(name)
+    assert classify_org(parsed, start, start + len(name)) == ("organization", "media")

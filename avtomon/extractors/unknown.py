@@ -47,6 +47,8 @@ AUTO_NAME = re.compile(r"(авто|мотор|motor|шин|tyre|tire|трак|tr
                        r"лизинг|leasing|дизель|diesel|агрегат|кардан|подшипник|аккумулятор|battery|электромоб|"
                        r"моторс|машиностро|машзавод|литейн|штамп|кузов)", re.I)
 # «… Мануфэкчуринг Рус», «… Group Rus», «… СНГ»: a foreign maker's Russian subsidiary
+# «Quto.ru», «Autonews.ru»: a name written as a web address is a site (news, classifieds), not a maker
+WEBSITE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:ru|рф|su|com|net|org|info|media|tv|io)$", re.I)
 SUBSIDIARY = re.compile(r"(\bрус|\brus|\bмануф\w+|\bmanufacturing|\bмоторс?\b|\bmotors?\b|\bсйэнджи\b)$", re.I)
 CONTEXT_TOKENS = 3
 GUESSED = "guessed"  # a company only because the text is about the industry: no evidence of relevance itself
@@ -139,6 +141,8 @@ def classify_org(parsed: Parsed, start: int, end: int) -> tuple[str, str | None]
     if not idx:
         return "organization", "other"
     text = parsed.text[start:end]
+    if WEBSITE.match(text.strip("«»\" ")):
+        return "organization", "media"
     if NON_AUTO.search(text) or _sport(parsed, idx[0]):
         return "organization", "other"
     first = idx[0]
