@@ -230,10 +230,12 @@ class Event(Base):
     """An event (launch, investment, …) found in one sentence of an article."""
 
     __tablename__ = "events"
+    # a type's events by article (`--event` from a period's lowest article id on); serves the type alone too
+    __table_args__ = (Index("ix_events_type_article", "type", "article_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
-    type: Mapped[str] = mapped_column(String(20), index=True)
+    type: Mapped[str] = mapped_column(String(20))
     company_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id", ondelete="SET NULL"), index=True)
     # indexed (ix_events_region_id): a region's events
     region_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id", ondelete="SET NULL"), index=True)

@@ -32,6 +32,8 @@ COMMANDS = [
     ["query", "companies", "--region", "RU-TA", "--since", "1y"],
     ["query", "companies", "--count", "stories", "--since", "1y"],
     ["query", "trend", "--text", "батареи", "--by", "month", "--since", "1y"],
+    ["query", "regions", "--event", "launch", "--since", "1y"],
+    ["query", "trend", "--event", "launch", "--by", "month", "--since", "1y"],
     ["export", "{tmp}/x.xlsx", "--since", "30d"], ["export", "{tmp}/e.csv", "--table", "events", "--since", "1y"],
 ]
 BIG = ("articles", "mentions", "events")
@@ -157,3 +159,28 @@ def test_events_plan_follows_the_counts(store: str) -> None:
         assert not first(5, company=("КАМАЗ",))  # its 5 newest: a few dozen articles walked newest first
         assert first(100, region=("RU-TA",), since=parse_when("30d"))  # no event there: the index says so
     engine.dispose()
+
+
+@pytest.mark.parametrize("args", [["query", "regions", "--event", "launch", "--since", "30d"],
+                                  ["query", "trend", "--event", "recall", "--by", "day", "--since", "30d"],
+                                  ["query", "articles", "--event", "launch", "--since", "30d"]], ids=" ".join)
+def test_event_filter_reads_only_the_periods_events(store: str, args: list[str], monkeypatch: pytest.MonkeyPatch
+                                                   ) -> None:
+    """`--event` with a --since reads the type's events from the period's lowest article id on (index
+    ix_events_type_article), not every event of the type ever stored."""
+    import avtomon.db
+
+    seen: list[str] = []
+    real = avtomon.db.make_engine
+
+    def recording(url: str):  # type: ignore[no-untyped-def]
+        engine = real(url)
+        event.listen(engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, params, context, many: seen.append(statement))
+        return engine
+
+    monkeypatch.setattr(avtomon.db, "make_engine", recording)
+    res = CliRunner().invoke(cli, ["--db", store, *args, "--format", "csv"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    typed = [s for s in seen if "events_1.type IN" in s or "events.type IN" in s]
+    assert typed and all("article_id >=" in s for s in typed), typed

@@ -366,3 +366,27 @@ def test_migration_0015_counts_the_pair_mentions_of_a_store_that_had_none(store:
     engine.dispose()
     assert_exact(store)
 
+
+
+def test_migration_0017_indexes_events_by_type_and_article(store: str) -> None:
+    """0017 replaces the index on the event type by (type, article_id); down and up again keep the events."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from avtomon.db import alembic_config, current_revision, head_revision
+
+    def indexes() -> dict[str, list[str]]:
+        return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("events")}
+
+    engine = open_store(store)
+    with Session(engine) as s:
+        events = s.scalar(select(func.count()).select_from(Event))
+    assert indexes()["ix_events_type_article"] == ["type", "article_id"] and "ix_events_type" not in indexes()
+    command.downgrade(alembic_config(engine), "0016")
+    assert indexes()["ix_events_type"] == ["type"] and "ix_events_type_article" not in indexes()
+    command.upgrade(alembic_config(engine), "head")
+    assert current_revision(engine) == head_revision(engine)
+    assert indexes()["ix_events_type_article"] == ["type", "article_id"] and "ix_events_type" not in indexes()
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == events > 0
+    engine.dispose()
