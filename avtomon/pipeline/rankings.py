@@ -260,10 +260,20 @@ def chosen_articles(f: Filters):  # type: ignore[no-untyped-def]
 # `entity_id + 0` keeps SQLite from reading all of a kind's mentions through the entity index and then
 # filtering them by date: the articles of the period come first, then their mentions (articles-first).
 def _entity_raw(s: Session, kind: str, f: Filters, totals: dict[int, Totals]) -> None:
-    stmt = (select(Mention.entity_id, func.count(func.distinct(Mention.article_id)), func.count(Mention.id),
-                   func.min(Article.published_at), func.max(Article.published_at))
-            .join(Entity, Entity.id == Mention.entity_id + 0).join(Article, Article.id == Mention.article_id)
-            .where(Entity.kind == kind, counted(f.passing), Mention.article_id.in_(chosen_articles(f)))
+    if s.get_bind().dialect.name == "postgresql":
+        # the chosen articles with their publication time, joined: PostgreSQL then reads each article once,
+        # not once per mention (a year's regions of 47 000 launch articles: 1.6 s → 0.75 s of SQL). SQLite
+        # keeps `IN (…)`: joined, it may start from every mention of the kind (see chosen_articles)
+        chosen = select(Article.id, Article.published_at).where(and_(True, *article_conditions(f))).subquery()
+        published = chosen.c.published_at
+        base = select(Mention.entity_id).join(chosen, chosen.c.id == Mention.article_id).where(Entity.kind == kind)
+    else:
+        published = Article.published_at
+        base = (select(Mention.entity_id).join(Article, Article.id == Mention.article_id)
+                .where(Entity.kind == kind, Mention.article_id.in_(chosen_articles(f))))
+    stmt = (base.add_columns(func.count(func.distinct(Mention.article_id)), func.count(Mention.id),
+                             func.min(published), func.max(published))
+            .join(Entity, Entity.id == Mention.entity_id + 0).where(counted(f.passing))
             .group_by(Mention.entity_id))
     for eid, articles, mentions, first, last in s.execute(stmt):
         totals.setdefault(eid, Totals()).add(articles, mentions, first, last)
