@@ -66,7 +66,8 @@ def test_words_that_only_look_like_companies(text: str, absent: str) -> None:
 )
 def test_quoted_words_after_a_company_word_are_not_a_company(text: str) -> None:
     """Words in quotes after «предприятие», «завод»: a quotation, not a name (names are capitalised)."""
-    names = {c.name for c in analyze_text(text).companies} | {o.name for o in analyze_text(text).organizations}
+    found = analyze_text(text)
+    names = {c.name for c in found.companies} | {o.name for o in found.organizations}
     assert not any(n[:1].islower() and len(n.split()) >= 3 for n in names), names
 
 

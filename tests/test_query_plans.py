@@ -4,11 +4,12 @@ searches on those tables (a full SCAN of them is what made a year of news slow).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 from avtomon.cli import cli
 from bench.webview import PAGES
@@ -64,21 +65,22 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture
+def seen() -> Iterator[list[tuple[str, object]]]:
+    """Every (statement, parameters) any engine runs during the test (a listener on all engines)."""
+    found: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, params, context, many) -> None:  # type: ignore[no-untyped-def]
+        found.append((statement, params))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    yield found
+    event.remove(Engine, "before_cursor_execute", record)
+
+
 @pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
-def test_no_full_scan_of_articles_or_mentions(store: str, args: list[str], monkeypatch: pytest.MonkeyPatch,
+def test_no_full_scan_of_articles_or_mentions(store: str, args: list[str], seen: list[tuple[str, object]],
                                               tmp_path: Path) -> None:
-    import avtomon.db
-
-    seen: list[tuple[str, object]] = []
-    real = avtomon.db.make_engine
-
-    def recording(url: str):  # type: ignore[no-untyped-def]
-        engine = real(url)
-        event.listen(engine, "before_cursor_execute",
-                     lambda conn, cursor, statement, params, context, many: seen.append((statement, params)))
-        return engine
-
-    monkeypatch.setattr(avtomon.db, "make_engine", recording)
     args = [a.format(tmp=tmp_path) for a in args]
     res = CliRunner().invoke(cli, ["--db", store, *args, *(["--format", "csv"] if args[0] == "query" else [])],
                              catch_exceptions=False)
@@ -164,23 +166,11 @@ def test_events_plan_follows_the_counts(store: str) -> None:
 @pytest.mark.parametrize("args", [["query", "regions", "--event", "launch", "--since", "30d"],
                                   ["query", "trend", "--event", "recall", "--by", "day", "--since", "30d"],
                                   ["query", "articles", "--event", "launch", "--since", "30d"]], ids=" ".join)
-def test_event_filter_reads_only_the_periods_events(store: str, args: list[str], monkeypatch: pytest.MonkeyPatch
+def test_event_filter_reads_only_the_periods_events(store: str, args: list[str], seen: list[tuple[str, object]]
                                                    ) -> None:
     """`--event` with a --since reads the type's events from the period's lowest article id on (index
     ix_events_type_article), not every event of the type ever stored."""
-    import avtomon.db
-
-    seen: list[str] = []
-    real = avtomon.db.make_engine
-
-    def recording(url: str):  # type: ignore[no-untyped-def]
-        engine = real(url)
-        event.listen(engine, "before_cursor_execute",
-                     lambda conn, cursor, statement, params, context, many: seen.append(statement))
-        return engine
-
-    monkeypatch.setattr(avtomon.db, "make_engine", recording)
     res = CliRunner().invoke(cli, ["--db", store, *args, "--format", "csv"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    typed = [s for s in seen if "events_1.type IN" in s or "events.type IN" in s]
+    typed = [s for s, _ in seen if "events_1.type IN" in s or "events.type IN" in s]
     assert typed and all("article_id >=" in s for s in typed), typed

@@ -158,7 +158,7 @@ def quoted_names(nlp: NLP, parsed: Parsed) -> list[QuotedName]:
 def _quotation(text: str) -> bool:
     """Quoted words, not a name: three or more words starting with a lower-case Cyrillic letter (names
     are capitalised; a lower-case Latin brand such as «iVolga» is one word)."""
-    return text[:1].islower() and "а" <= text[:1].lower() <= "я" and len(text.split()) >= 3
+    return "а" <= text[:1] <= "я" and len(text.split()) >= 3
 
 
 def _genitive_only(nlp: NLP, text: str) -> bool:

@@ -46,9 +46,9 @@ NON_AUTO = re.compile(r"(авиацион|авиастро|авиазавод|в
 AUTO_NAME = re.compile(r"(авто|мотор|motor|шин|tyre|tire|трак|truck|бус|bus|трактор|кран|прицеп|trailer|"
                        r"лизинг|leasing|дизель|diesel|агрегат|кардан|подшипник|аккумулятор|battery|электромоб|"
                        r"моторс|машиностро|машзавод|литейн|штамп|кузов)", re.I)
-# «… Мануфэкчуринг Рус», «… Group Rus», «… СНГ»: a foreign maker's Russian subsidiary
 # «Quto.ru», «Autonews.ru»: a name written as a web address is a site (news, classifieds), not a maker
 WEBSITE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:ru|рф|su|com|net|org|info|media|tv|io)$", re.I)
+# «… Мануфэкчуринг Рус», «… Group Rus», «… СНГ»: a foreign maker's Russian subsidiary
 SUBSIDIARY = re.compile(r"(\bрус|\brus|\bмануф\w+|\bmanufacturing|\bмоторс?\b|\bmotors?\b|\bсйэнджи\b)$", re.I)
 CONTEXT_TOKENS = 3
 GUESSED = "guessed"  # a company only because the text is about the industry: no evidence of relevance itself

@@ -19,7 +19,7 @@ from avtomon.db import chunks
 from avtomon.errors import AvtomonError
 from avtomon.extractors.nlp import fold
 from avtomon.models import Article, Entity, Event, Feed, Mention
-from avtomon.pipeline.search import backlog_done, text_condition
+from avtomon.pipeline.search import backlog_done, nothing_waiting, text_condition
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.I)
 _CODE = re.compile(r"^RU-[A-Z]{2,3}$", re.I)
@@ -54,7 +54,7 @@ class Filters:
     dialect: str = "sqlite"  # of the store the filters run on (the text search differs), set by resolve()
     tz: str = DEFAULT_TZ  # dates shown and day boundaries of --since/--until; the store keeps UTC
     search_complete: bool = False  # every extracted article is in the search index (set by resolve())
-    none_waiting: bool = False  # and no article waits for extraction: the index holds every one (resolve())
+    all_indexed: bool = False  # and no article waits for extraction: the index holds every one (resolve())
     # SQLite: start from the named entities' mentions (True) or from the period's articles (False); set by
     # resolve() to whichever is fewer rows. PostgreSQL's planner makes that choice itself.
     entity_first: bool = True
@@ -275,10 +275,9 @@ def resolve(session: Session, f: Filters) -> Filters:
     f.dialect = session.get_bind().dialect.name
     if f.text:
         f.search_complete = backlog_done(session)
-        # one probe of the index on extract_status: when nothing waits, a search reads the index alone (an
-        # article stored after this moment is not searched by this query, as if it had run a moment earlier)
-        f.none_waiting = f.search_complete and session.scalar(
-            select(Article.id).where(Article.extract_status.in_(("pending", "working"))).limit(1)) is None
+        # when nothing waits, a search reads the index alone (an article stored after this moment is not
+        # searched by this query, as if it had run a moment earlier)
+        f.all_indexed = f.search_complete and nothing_waiting(session)
     for name in ("company", "region", "category"):
         ids: list[int] = []
         for value in getattr(f, name):
@@ -422,7 +421,7 @@ def article_conditions(f: Filters) -> list:  # type: ignore[type-arg]
     if f.ids is not None:
         cond.append(in_ids(Article.id, f.ids, f.dialect))
     if f.text:
-        cond.append(text_condition(f.dialect, f.text, f.search_complete, f.first_id, f.none_waiting))
+        cond.append(text_condition(f.dialect, f.text, f.search_complete, f.first_id, f.all_indexed))
     # Starting from the named entities' mentions (`id IN (their articles)`) costs their articles; starting
     # from the period's articles (a correlated EXISTS probe each) costs the period's. SQLite always takes
     # the first form entity-first and the second date-first, so the form is chosen by entity_first; on

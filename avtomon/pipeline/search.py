@@ -65,11 +65,19 @@ def _indexed(dialect: str):  # type: ignore[no-untyped-def]
     return exists(select(text("1")).select_from(text("article_search s")).where(text(f"{key} = articles.id")))
 
 
+_WAITING = Article.extract_status.in_(("pending", "working"))  # stored, not extracted (so not indexed) yet
+
+
+def nothing_waiting(session: Session) -> bool:
+    """No article waits for extraction (one probe of the index on extract_status)."""
+    return session.scalar(select(Article.id).where(_WAITING).limit(1)) is None
+
+
 def text_condition(dialect: str, query: str, backlog_done: bool = False,  # type: ignore[no-untyped-def]
-                   first_id: int | None = None, none_waiting: bool = False):
+                   first_id: int | None = None, all_indexed: bool = False):
     """A condition on Article: every word of `query`, in any form, in its title or text. `backlog_done`:
     every extracted article is indexed (store_state), so unextracted ones alone need the substring match;
-    `none_waiting` too: no article waits for extraction, so the index holds every article.
+    `all_indexed`: besides, no article waits for extraction, so the index holds every article.
     `first_id`: only articles from that id on are wanted (the lowest id of a recent period).
 
     The condition is `id IN (index hits UNION unindexed matches)`, or `id IN (index hits)` when every
@@ -91,12 +99,12 @@ def text_condition(dialect: str, query: str, backlog_done: bool = False,  # type
         fts = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         hits = select(text("rowid")).select_from(text("article_search")).where(
             text("article_search MATCH :q").bindparams(q=fts), *later)
-    if backlog_done and none_waiting:
+    if all_indexed:
         return Article.id.in_(hits)
     # not indexed yet: a substring match on the words as typed (ё folded). Once the backlog of an older
     # store is done, only articles waiting for extraction can lack an entry (few, and found by an index).
     raw = [w.lower().replace("ё", "е") for w in _WORD.findall(query)]
-    waiting = Article.extract_status.in_(("pending", "working")) if backlog_done else not_(_indexed(dialect))
+    waiting = _WAITING if backlog_done else not_(_indexed(dialect))
     unindexed = select(Article.id).where(waiting, *([] if first_id is None else [Article.id >= first_id]), *[
         or_(func.replace(func.lower(Article.title), "ё", "е").like(f"%{w}%"),
             func.replace(func.lower(Article.text), "ё", "е").like(f"%{w}%")) for w in raw])
