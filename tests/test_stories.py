@@ -279,8 +279,35 @@ def test_figures_and_containment() -> None:
     assert figures("продано 56 148 машин, на 43,4% меньше; в 2023 году с 1 по 5 марта, КАМАЗ-54901") == {
         "56148", "43.4", "54901"}
     assert figures("Завод открыли в июне") == frozenset()
+    # a day of the month is not a figure of the news; a number before other words is
+    assert figures("с 1 января 2026 года, сообщили 10 декабря; 29 сентября, в 12 моделей, на 10 процентов") == {
+        "12", "10"}
     # a lead of 20 words, 15 of them in a full text of 80: Jaccard 15/85, containment 0.75
     assert containment(15 / 85, 20, 80) == pytest.approx(0.75)
+
+
+# two versions of one news (our writing): each names a different day (of the announcement, of the
+# background), which must not count as figures that disagree
+DATED_VERSIONS = [
+    ("ГАЗ вернется к пятидневной рабочей неделе с 1 февраля",
+     "Группа ГАЗ с 1 февраля возвращает сотрудников нижегородского автозавода к пятидневной рабочей неделе, "
+     "сообщила 14 января пресс-служба компании. На четырехдневный график завод перешел осенью из-за снижения "
+     "спроса на легкие коммерческие автомобили и грузовики."),
+    ("Нижегородский автозавод ГАЗ с февраля вернется к пятидневке",
+     "Автозавод ГАЗ в Нижнем Новгороде с 1 февраля вернется к пятидневной рабочей неделе, рассказали в "
+     "пресс-службе группы. Четырехдневную рабочую неделю на предприятии ввели 2 сентября из-за снижения спроса "
+     "на легкие коммерческие автомобили, 28 октября ее продлили до конца года."),
+]
+
+
+def test_days_of_the_month_do_not_keep_versions_apart(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+    labelled = tmp_path / "dated.jsonl"
+    labelled.write_text("".join(json.dumps({"group": "gaz", "feed": f"outlet {n}", "published":
+                                            f"2026-01-14T1{n}:00", "title": t, "text": x}, ensure_ascii=False) + "\n"
+                                for n, (t, x) in enumerate(DATED_VERSIONS)), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["stories", "--eval", str(labelled)])
+    assert result.exit_code == 0, result.output
+    assert "pairs: 1 right, 0 wrongly joined, 0 missed" in result.output, result.output
 
 
 def test_small_chunks_group_alike(httpserver: HTTPServer, tmp_path: Path, nlp,  # type: ignore[no-untyped-def]
@@ -323,14 +350,15 @@ def test_articles_from_before_stories_get_their_prints(httpserver: HTTPServer, t
 
 def test_real_outlets_prints(nlp) -> None:  # type: ignore[no-untyped-def]
     """Real outlets' versions, kept as prints only (their texts may not be stored): precision holds; recall
-    is what it is today (0.62: four reprints beyond 72 h, seven rewrites below the bar) and must not fall."""
+    is what it is today (0.625: reprints beyond 72 h, rewrites below the bar; docs/stories.md) and must
+    not fall."""
     prints = LABELLED.with_name("real_prints.jsonl")
     result = CliRunner().invoke(cli, ["stories", "--eval", str(prints)])
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("precision"))
     precision, recall = float(line.split()[1]), float(line.split()[3])
     assert precision >= 0.95 and recall >= 0.62, result.output
-    assert "60 articles in 39 labelled groups" in result.output
+    assert "73 articles in 41 labelled groups" in result.output
 
 
 def test_prints_of_a_labelled_set_score_as_its_texts(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]

@@ -38,12 +38,17 @@ def shingles(lemmas: str) -> set[str]:
 
 _GROUPED = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))")  # «56 148» is one number
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
+# a day of the month («с 1 января», «10 декабря»): outlets differ in which dates they mention (the day of
+# the news, of its background), so a date is not a figure of the news
+_DATE = re.compile(r"\b\d{1,2}(?=\s+(?:январ|феврал|март|апрел|ма[йя]|июн|июл|август|сентябр|октябр|ноябр|декабр))",
+                   re.IGNORECASE)
 
 
 def figures(text: str) -> frozenset[str]:
-    """The figures a text gives (amounts, shares, model numbers, dates), years and one-digit numbers left
-    out: two versions of one news give the same figures, two monthly sales reports give different ones."""
-    found = _FIGURE.findall(_GROUPED.sub("", text))
+    """The figures a text gives (amounts, shares, model numbers), years, days of the month and one-digit
+    numbers left out: two versions of one news give the same figures, two monthly sales reports give
+    different ones."""
+    found = _FIGURE.findall(_DATE.sub("", _GROUPED.sub("", text)))
     return frozenset(f.replace(",", ".") for f in found
                      if len(f) >= 2 and not (len(f) == 4 and f[:2] in ("19", "20")))
 
