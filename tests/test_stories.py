@@ -310,6 +310,63 @@ def test_days_of_the_month_do_not_keep_versions_apart(tmp_path: Path, nlp) -> No
     assert "pairs: 1 right, 0 wrongly joined, 0 missed" in result.output, result.output
 
 
+def bridged(url: str, when: list[str]) -> None:
+    """Store versions A, B, C of one news as extracted articles with their prints (word sets chosen so that
+    A and B share 10 of 190 words, too few to join, and C shares 55 of 145 with each), published in that
+    order; `when` says which are grouped after which: "AB C" groups A and B, then C."""
+    from avtomon.pipeline.story_rollups import recount
+    from avtomon.stories.evaluate import Labelled, _add_print
+    from avtomon.stories.grouping import Print, group_new
+    from avtomon.stories.signature import minhash
+
+    words = [f"слово{i}" for i in range(200)]
+    spans = {"A": (0, 100), "B": (90, 190), "C": (45, 145)}
+    start = datetime(2026, 1, 12, 20, 0)
+    engine = open_store(url)
+    try:
+        for batch in when:
+            with Session(engine) as s, s.begin():
+                for name in batch:
+                    n = "ABC".index(name)
+                    published = start + timedelta(hours=5 * n)  # B on the next UTC day: rollup links
+                    chosen = set(words[slice(*spans[name])])
+                    item = Labelled(name, f"outlet {name}", published, f"Версия {name}", "", companies=("kamaz",),
+                                    mark=Print(minhash(chosen), len(chosen), frozenset()))
+                    article = Article(url=f"https://{name}.example.ru/1", feed=item.feed, title=item.title, text="",
+                                      published_at=published, fetched_at=published, content_hash=name,
+                                      extract_status="done")
+                    s.add(article)
+                    s.flush()
+                    _add_print(s, article.id, item)
+                recount(s)  # the story rollups extraction writes (each new article a story of its own)
+            group_new(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("when", [["AB", "C"], ["ABC"]], ids=["stored stories", "one chunk"])
+def test_an_article_close_to_two_stories_makes_them_one(backend: str, when: list[str]) -> None:
+    """A version close enough to two stories joins the closest and the two become one, whether they were
+    stored by an earlier run or started in the same chunk: the older keeps its id, the story rollups stay
+    exact. (Real sets: 7 of 24 missed pairs were such bridges; docs/stories.md.)"""
+    from tests.test_story_rollups import from_scratch, stored
+
+    bridged(backend, when)
+    engine = open_store(backend)
+    try:
+        with Session(engine) as s:
+            stories = s.scalars(select(Story)).all()
+            assert len(stories) == 1, [(x.id, x.title, x.articles) for x in stories]
+            story = stories[0]
+            assert (story.articles, story.sources, story.title) == (3, 3, "Версия A")
+            assert set(s.scalars(select(Article.story_id))) == {story.id}
+            lead = s.scalar(select(Article.id).where(Article.title == "Версия A"))
+            assert story.lead_article_id == lead
+        assert stored(engine) == from_scratch(engine)
+    finally:
+        engine.dispose()
+
+
 def test_small_chunks_group_alike(httpserver: HTTPServer, tmp_path: Path, nlp,  # type: ignore[no-untyped-def]
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunk boundaries (the window moving on, read in increments) change nothing."""
@@ -350,14 +407,14 @@ def test_articles_from_before_stories_get_their_prints(httpserver: HTTPServer, t
 
 def test_real_outlets_prints(nlp) -> None:  # type: ignore[no-untyped-def]
     """Real outlets' versions, kept as prints only (their texts may not be stored): precision holds; recall
-    is what it is today (0.625: reprints beyond 72 h, rewrites below the bar; docs/stories.md) and must
+    is what it is today (0.734: reprints beyond 72 h, rewrites below the bar; docs/stories.md) and must
     not fall."""
     prints = LABELLED.with_name("real_prints.jsonl")
     result = CliRunner().invoke(cli, ["stories", "--eval", str(prints)])
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("precision"))
     precision, recall = float(line.split()[1]), float(line.split()[3])
-    assert precision >= 0.95 and recall >= 0.62, result.output
+    assert precision >= 0.95 and recall >= 0.73, result.output
     assert "73 articles in 41 labelled groups" in result.output
 
 

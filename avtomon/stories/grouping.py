@@ -11,7 +11,9 @@ lemmas, see `signature`) published within `WINDOW` of it, when the two are close
 disagree: two articles that both name companies must share one, and two that both give figures must
 share one. The first keeps apart the same template news («X отзывает Y машин») about different
 carmakers; the second two monthly sales reports, or two recalls of one carmaker, whose wording is
-alike and whose numbers are not.
+alike and whose numbers are not. An article that is the same news as articles of several stories
+makes them one (`Merges`): two versions an hour apart may start two stories before a third, close to
+both, shows they are one news.
 """
 
 from __future__ import annotations
@@ -93,9 +95,11 @@ class GroupSummary:
     articles: int = 0
     joined: int = 0  # articles that joined an existing story
     stories: int = 0  # stories started
+    merged: int = 0  # stored stories merged into another (an article was close to both)
 
     def line(self) -> str:
-        return f"{self.articles} articles grouped: {self.joined} joined a story, {self.stories} new stories"
+        merged = f", {self.merged} stories merged into another" if self.merged else ""
+        return f"{self.articles} articles grouped: {self.joined} joined a story, {self.stories} new stories{merged}"
 
 
 @dataclass
@@ -131,12 +135,12 @@ class Window:
             del self.members[aid]
             self.free.append(self.rows.pop(aid))
 
-    def best(self, article_id: int, published_at: datetime, mark: Print,
-             companies: frozenset[int]) -> Member | None:
-        """The closest member that can be the same news, or None."""
+    def matches(self, article_id: int, published_at: datetime, mark: Print,
+                companies: frozenset[int]) -> list[Member]:
+        """The members that can be the same news, closest first (of equal scores, the earliest stored)."""
         keys = [k for k in self.lsh.query(mark.signature) if k != article_id]
         if not keys:
-            return None
+            return []
         rows = np.fromiter((self.rows[k] for k in keys), dtype=np.int64, count=len(keys))
         scores = np.count_nonzero(self.matrix[rows] == mark.signature.hashvalues, axis=1) / NUM_PERM
         found: list[tuple[float, int, Member]] = []
@@ -147,7 +151,7 @@ class Window:
                 continue
             if score := mark.joins(float(scores[i]), m.mark.words):
                 found.append((score, -m.article_id, m))
-        return max(found, key=lambda f: (f[0], f[1]))[2] if found else None
+        return [m for _, _, m in sorted(found, key=lambda f: (f[0], f[1]), reverse=True)]
 
 
 def _disjoint(a: frozenset, b: frozenset) -> bool:
@@ -242,39 +246,80 @@ def refresh_stories(session: Session, story_ids: set[int]) -> None:
                  "lead": m[0].id, "n": len(m), "feeds": len({x.feed for x in m})} for sid, m in by_story.items()])
 
 
+class Merges:
+    """Stories found to be one news within a chunk: an article close enough to members of two stories
+    joins the closest, and the stories become one. The oldest keeps its id: a stored story before one
+    this chunk starts (a placeholder id below zero, -1 first), a lower id first."""
+
+    def __init__(self) -> None:
+        self.into: dict[int, int] = {}  # a merged story → the story it went into
+
+    def find(self, sid: int) -> int:
+        while sid in self.into:
+            sid = self.into[sid]
+        return sid
+
+    def join(self, a: int, b: int) -> None:
+        a, b = self.find(a), self.find(b)
+        if a != b:
+            keep, gone = sorted((a, b), key=lambda sid: (sid < 0, abs(sid)))
+            self.into[gone] = keep
+
+
+def _place(window: Window, merges: Merges, rows: Sequence[tuple[int, datetime, str]], marks: dict[int, Print],
+           companies: dict[int, frozenset[int]], summary: GroupSummary) -> tuple[list[Member], list[tuple[int, dict]]]:
+    """Each article's story (a placeholder below zero for a story it starts); returns the articles and the
+    stories started, as (placeholder, row to insert)."""
+    started: list[tuple[int, dict]] = []
+    placed: list[Member] = []
+    for aid, published, title in rows:
+        stories = list(dict.fromkeys(merges.find(m.story_id)
+                                     for m in window.matches(aid, published, marks[aid], companies[aid])))
+        for other in stories[1:]:  # the article bridges stories: they are one news
+            merges.join(stories[0], other)
+        if stories:
+            sid = merges.find(stories[0])
+            summary.joined += 1
+        else:  # a new story's id is known after the insert: until then a placeholder below zero
+            sid = -len(started) - 1
+            started.append((sid, {"first_seen": published, "last_seen": published, "title": title,
+                                  "lead_article_id": aid, "articles": 1, "sources": 1}))
+        member = Member(aid, sid, published, marks[aid], companies[aid])
+        window.add(member)
+        placed.append(member)
+    return placed, started
+
+
 def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, datetime, str]],
                  summary: GroupSummary) -> None:
     marks = prints(session, [r[0] for r in rows])
     companies = _companies(session, [r[0] for r in rows])
     _load(session, window, rows[0][1] - WINDOW, rows[-1][1] + WINDOW)
-    started: list[tuple[Member, dict]] = []  # new stories: their first member, and the row to insert
-    placed: list[Member] = []
-    for aid, published, title in rows:
-        best = window.best(aid, published, marks[aid], companies[aid])
-        # a new story's id is known after the insert below: until then a placeholder below zero
-        member = Member(aid, best.story_id if best else -len(started) - 1, published, marks[aid], companies[aid])
-        if best is None:
-            started.append((member, {"first_seen": published, "last_seen": published, "title": title,
-                                     "lead_article_id": aid, "articles": 1, "sources": 1}))
-            summary.stories += 1
-        else:
-            summary.joined += 1
-        window.add(member)
-        placed.append(member)
-    # the story rollups: the rows these articles (each its own story so far) and the stories they join
-    # make before and after
-    counter = StoryCounter(session, {-aid for aid, _, _ in rows} | {m.story_id for m in placed if m.story_id > 0})
-    if started:
-        ids = session.scalars(insert(Story).returning(Story.id, sort_by_parameter_order=True),
-                              [row for _, row in started]).all()
-        real = {-n - 1: sid for n, sid in enumerate(ids)}
-        for m in window.members.values():
-            if m.story_id < 0:
-                m.story_id = real[m.story_id]
+    merges = Merges()
+    placed, started = _place(window, merges, rows, marks, companies, summary)
+    gone = sorted(sid for sid in merges.into if sid > 0)  # stored stories merged into another
+    for part in chunks(gone):  # their articles' rows first, as every writer locks rows before stories
+        session.execute(select(Article.id).where(Article.story_id.in_(part)).with_for_update()).all()
+    # the story rollups: the rows these articles (each its own story so far), the stories they join and
+    # the stories merged make before and after
+    counter = StoryCounter(session, {-aid for aid, _, _ in rows} | set(gone)
+                           | {merges.find(m.story_id) for m in placed if merges.find(m.story_id) > 0})
+    live = [(placeholder, row) for placeholder, row in started if merges.find(placeholder) == placeholder]
+    ids = session.scalars(insert(Story).returning(Story.id, sort_by_parameter_order=True),
+                          [row for _, row in live]).all() if live else []
+    real = {placeholder: sid for (placeholder, _), sid in zip(live, ids, strict=True)}
+    summary.stories += len(live)
+    for m in window.members.values():
+        m.story_id = real.get(merges.find(m.story_id), merges.find(m.story_id))
     articles = Article.__table__
     session.execute(update(articles).where(articles.c.id == bindparam("aid")).values(story_id=bindparam("sid")),
                     [{"aid": m.article_id, "sid": m.story_id} for m in placed])
-    refresh_stories(session, {m.story_id for m in placed})
+    if gone:
+        session.execute(update(articles).where(articles.c.story_id == bindparam("old"))
+                        .values(story_id=bindparam("sid")),
+                        [{"old": sid, "sid": merges.find(sid)} for sid in gone])
+        summary.merged += len(gone)
+    refresh_stories(session, {m.story_id for m in placed} | set(gone))
     counter.write({m.story_id for m in placed})
     summary.articles += len(rows)
 
