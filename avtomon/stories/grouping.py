@@ -303,14 +303,15 @@ def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, dat
     # the story rollups: the rows these articles (each its own story so far), the stories they join and
     # the stories merged make before and after
     counter = StoryCounter(session, {-aid for aid, _, _ in rows} | set(gone)
-                           | {merges.find(m.story_id) for m in placed if merges.find(m.story_id) > 0})
+                           | {sid for m in placed if (sid := merges.find(m.story_id)) > 0})
     live = [(placeholder, row) for placeholder, row in started if merges.find(placeholder) == placeholder]
     ids = session.scalars(insert(Story).returning(Story.id, sort_by_parameter_order=True),
                           [row for _, row in live]).all() if live else []
     real = {placeholder: sid for (placeholder, _), sid in zip(live, ids, strict=True)}
     summary.stories += len(live)
     for m in window.members.values():
-        m.story_id = real.get(merges.find(m.story_id), merges.find(m.story_id))
+        root = merges.find(m.story_id)
+        m.story_id = real.get(root, root)
     articles = Article.__table__
     session.execute(update(articles).where(articles.c.id == bindparam("aid")).values(story_id=bindparam("sid")),
                     [{"aid": m.article_id, "sid": m.story_id} for m in placed])
