@@ -310,10 +310,11 @@ def test_days_of_the_month_do_not_keep_versions_apart(tmp_path: Path, nlp) -> No
     assert "pairs: 1 right, 0 wrongly joined, 0 missed" in result.output, result.output
 
 
-def bridged(url: str, when: list[str]) -> None:
+def bridged(url: str, when: list[str]) -> list[str]:
     """Store versions A, B, C of one news as extracted articles with their prints (word sets chosen so that
     A and B share 10 of 190 words, too few to join, and C shares 55 of 145 with each), published in that
-    order; `when` says which are grouped after which: "AB C" groups A and B, then C."""
+    order; `when` says which are grouped after which: ["AB", "C"] groups A and B, then C. Returns each
+    grouping's summary line."""
     from avtomon.pipeline.story_rollups import recount
     from avtomon.stories.evaluate import Labelled, _add_print
     from avtomon.stories.grouping import Print, group_new
@@ -323,6 +324,7 @@ def bridged(url: str, when: list[str]) -> None:
     spans = {"A": (0, 100), "B": (90, 190), "C": (45, 145)}
     start = datetime(2026, 1, 12, 20, 0)
     engine = open_store(url)
+    lines = []
     try:
         for batch in when:
             with Session(engine) as s, s.begin():
@@ -339,9 +341,10 @@ def bridged(url: str, when: list[str]) -> None:
                     s.flush()
                     _add_print(s, article.id, item)
                 recount(s)  # the story rollups extraction writes (each new article a story of its own)
-            group_new(engine)
+            lines.append(group_new(engine).line())
     finally:
         engine.dispose()
+    return lines
 
 
 @pytest.mark.parametrize("when", [["AB", "C"], ["ABC"]], ids=["stored stories", "one chunk"])
@@ -351,7 +354,8 @@ def test_an_article_close_to_two_stories_makes_them_one(backend: str, when: list
     exact. (Real sets: 7 of 24 missed pairs were such bridges; docs/stories.md.)"""
     from tests.test_story_rollups import from_scratch, stored
 
-    bridged(backend, when)
+    lines = bridged(backend, when)
+    assert lines[-1].endswith("1 stories merged into another" if len(when) == 2 else "1 new stories"), lines
     engine = open_store(backend)
     try:
         with Session(engine) as s:

@@ -47,7 +47,8 @@ class ExtractSummary:
         line = (f"{self.articles} articles extracted, {self.failed} failed, {self.mentions} mentions, "
                 f"{self.events} events")
         if self.grouped and self.grouped.articles:
-            line += f"; {self.grouped.articles} grouped into stories ({self.grouped.stories} new)"
+            merged = f", {self.grouped.merged} merged into another" if self.grouped.merged else ""
+            line += f"; {self.grouped.articles} grouped into stories ({self.grouped.stories} new{merged})"
         return line
 
 
