@@ -504,3 +504,17 @@ def test_a_name_written_as_a_web_address_is_media(name: str) -> None:
     parsed = get_nlp().parse_many([text])[0]
     start = text.index(name)
     assert classify_org(parsed, start, start + len(name)) == ("organization", "media")
+
+
+@pytest.mark.parametrize("descriptor", ["консалтинговая компания", "исследовательская компания",
+                                        "маркетинговое агентство"])
+def test_a_firm_that_serves_every_industry_is_no_company(descriptor: str) -> None:
+    """ANNOTATION: non-auto companies are org_other. A consultancy quoted for market figures was taken for a
+    company (a real note on Europe's truck sales: «подсчитала консалтинговая компания GlobalData»), and with
+    it the sales event of the makers' sentence could have gone to it."""
+    text = (f"Продажи новых грузовиков в Европе в октябре снизились на 3,2%, до 125 826 машин, подсчитала "
+            f"{descriptor} GlobalData. Лидером рынка остался Daimler Truck.")
+    result = analyze_text(text).to_json()
+    assert "GlobalData" not in {c["name"] for c in result["companies"]}
+    assert "GlobalData" in {o["name"] for o in result["organizations"]}
+    assert "Daimler Truck" in {c["name"] for c in result["companies"]}

@@ -36,6 +36,10 @@ MEDIA_CUES = {"газета", "издание", "телеканал", "журн�
               "информагентство", "аналитический", "канал", "telegram-канал", "телеграм-канал", "обозрение"}
 FINANCE_CUES = {"банк", "фонд", "биржа", "страховой", "инвестиционный", "брокер", "кредитный", "финансовый",
                 "bank", "capital", "fund", "insurance", "exchange", "securities"}
+# firms that serve every industry (ANNOTATION: non-auto companies are org_other): «консалтинговая компания
+# GlobalData» quoted beside sales figures is not a maker
+SERVICE_CUES = {"консалтинговый", "исследовательский", "аудиторский", "рекламный", "маркетинговый",
+                "рекрутинговый", "кадровый", "девелоперский", "телекоммуникационный", "консалтинг"}
 # what a plant makes, when it is not the auto industry: «Иркутский авиационный завод», «Уральские локомотивы»
 NON_AUTO = re.compile(r"(авиацион|авиастро|авиазавод|вертол|"
                       r"вагон|локомотив|судо|корабл|нефт|газпер|хими|фарм|металлург|кондитер|молоч|"
@@ -156,6 +160,8 @@ def classify_org(parsed: Parsed, start: int, end: int) -> tuple[str, str | None]
             return "organization", "finance"
         if lemmas & MEDIA_CUES:
             return "organization", "media"
+        if lemmas & SERVICE_CUES:
+            return "organization", "other"
         if lemmas & COMPANY_CUES:
             return "company", None
     if AUTO_NAME.search(text) or SUBSIDIARY.search(text) or _production_follows(parsed, idx[-1]):
