@@ -518,3 +518,15 @@ def test_a_firm_that_serves_every_industry_is_no_company(descriptor: str) -> Non
     assert "GlobalData" not in {c["name"] for c in result["companies"]}
     assert "GlobalData" in {o["name"] for o in result["organizations"]}
     assert "Daimler Truck" in {c["name"] for c in result["companies"]}
+
+
+def test_the_operator_of_vehicle_passports_is_a_source_not_a_maker() -> None:
+    """АО «Электронный паспорт» is quoted as the source of sales figures (a real ministry note); the
+    document «электронный паспорт транспортного средства» is no organisation at all."""
+    source = analyze_text("В октябре продажи отечественных автомобилей выросли на 9%, сообщил Минпромторг со "
+                          "ссылкой на компанию ППК, входящую в группу АО «Электронный паспорт».").to_json()
+    assert "Электронный паспорт" in {o["name"] for o in source["organizations"]}
+    assert "Электронный паспорт" not in {c["name"] for c in source["companies"]}
+    document = analyze_text("С 1 ноября на каждый ввозимый автомобиль оформляется электронный паспорт "
+                            "транспортного средства.").to_json()
+    assert not [o for o in document["organizations"] if "паспорт" in o["name"].lower()]
