@@ -316,7 +316,7 @@ def bridged(url: str, when: list[str]) -> list[str]:
     order; `when` says which are grouped after which: ["AB", "C"] groups A and B, then C. Returns each
     grouping's summary line."""
     from avtomon.pipeline.story_rollups import recount
-    from avtomon.stories.evaluate import Labelled, _add_print
+    from avtomon.stories.evaluate import Labelled, store_items
     from avtomon.stories.grouping import Print, group_new
     from avtomon.stories.signature import minhash
 
@@ -327,19 +327,14 @@ def bridged(url: str, when: list[str]) -> list[str]:
     lines = []
     try:
         for batch in when:
+            items = []
+            for name in batch:
+                chosen = set(words[slice(*spans[name])])
+                published = start + timedelta(hours=5 * "ABC".index(name))  # B on the next UTC day: links
+                items.append(Labelled(name, f"outlet {name}", published, f"Версия {name}", "", companies=("kamaz",),
+                                      mark=Print(minhash(chosen), len(chosen), frozenset())))
             with Session(engine) as s, s.begin():
-                for name in batch:
-                    n = "ABC".index(name)
-                    published = start + timedelta(hours=5 * n)  # B on the next UTC day: rollup links
-                    chosen = set(words[slice(*spans[name])])
-                    item = Labelled(name, f"outlet {name}", published, f"Версия {name}", "", companies=("kamaz",),
-                                    mark=Print(minhash(chosen), len(chosen), frozenset()))
-                    article = Article(url=f"https://{name}.example.ru/1", feed=item.feed, title=item.title, text="",
-                                      published_at=published, fetched_at=published, content_hash=name,
-                                      extract_status="done")
-                    s.add(article)
-                    s.flush()
-                    _add_print(s, article.id, item)
+                store_items(s, items, first="ABC".index(batch[0]))
                 recount(s)  # the story rollups extraction writes (each new article a story of its own)
             lines.append(group_new(engine).line())
     finally:

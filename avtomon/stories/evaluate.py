@@ -115,19 +115,26 @@ def _labelled_store(items: Sequence[Labelled]) -> Iterator[Engine]:
         engine = open_store(f"sqlite:///{Path(tmp) / 'eval.db'}")
         try:
             with Session(engine) as session, session.begin():
-                for n, item in enumerate(items):
-                    digest = hashlib.sha256(f"{n}\n{item.title}\n{item.text}".encode()).hexdigest()
-                    article = Article(url=f"https://labelled.invalid/{n}", feed=item.feed, title=item.title,
-                                      text=item.text, published_at=item.published, fetched_at=item.published,
-                                      content_hash=digest, extract_status="done" if item.mark else "pending")
-                    session.add(article)
-                    if item.mark:
-                        session.flush()
-                        _add_print(session, article.id, item)
+                store_items(session, items)
             extract(engine)  # the text rows; then the grouping of every row, as after an ingest
             yield engine
         finally:
             engine.dispose()
+
+
+def store_items(session: Session, items: Sequence[Labelled], first: int = 0) -> None:
+    """Add the items as articles, in the caller's transaction (article n: https://labelled.invalid/n, n
+    counted from `first`): a text row waits for extraction; a print-only row is stored as extracted, with
+    its print and company mentions."""
+    for n, item in enumerate(items, first):
+        digest = hashlib.sha256(f"{n}\n{item.title}\n{item.text}".encode()).hexdigest()
+        article = Article(url=f"https://labelled.invalid/{n}", feed=item.feed, title=item.title, text=item.text,
+                          published_at=item.published, fetched_at=item.published, content_hash=digest,
+                          extract_status="done" if item.mark else "pending")
+        session.add(article)
+        if item.mark:
+            session.flush()
+            _add_print(session, article.id, item)
 
 
 def group_labelled(items: Sequence[Labelled]) -> list[int]:

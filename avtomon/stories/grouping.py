@@ -309,16 +309,20 @@ def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, dat
                           [row for _, row in live]).all() if live else []
     real = {placeholder: sid for (placeholder, _), sid in zip(live, ids, strict=True)}
     summary.stories += len(live)
+
+    def final(sid: int) -> int:  # a story's id after the merges, a started one's after its insert
+        root = merges.find(sid)
+        return real.get(root, root)
+
     for m in window.members.values():
-        root = merges.find(m.story_id)
-        m.story_id = real.get(root, root)
+        m.story_id = final(m.story_id)
     articles = Article.__table__
     session.execute(update(articles).where(articles.c.id == bindparam("aid")).values(story_id=bindparam("sid")),
                     [{"aid": m.article_id, "sid": m.story_id} for m in placed])
     if gone:
         session.execute(update(articles).where(articles.c.story_id == bindparam("old"))
                         .values(story_id=bindparam("sid")),
-                        [{"old": sid, "sid": merges.find(sid)} for sid in gone])
+                        [{"old": sid, "sid": final(sid)} for sid in gone])
         summary.merged += len(gone)
     refresh_stories(session, {m.story_id for m in placed} | set(gone))
     counter.write({m.story_id for m in placed})
