@@ -5,7 +5,9 @@ prints extraction stores (`article_signatures`). Texts are 40–110 words drawn 
 with Zipf frequencies (exponent 0.8): two unrelated articles are then as alike as two gold stories
 (mean Jaccard similarity of content lemmas 0.039 here, 0.034 in data/gold/dev.jsonl; 90th percentile
 0.056 and 0.066). A third of the articles are another feed's version of an article of the previous
-72 hours (70 % of its words kept, the rest new). Timed: `avtomon.stories.grouping.rebuild` (forget
+72 hours (70 % of its words and 80 % of its figures kept, the rest new); an article gives as many
+figures as the gold stories do (a third give three or more: the figure index of reprints is used).
+Timed: `avtomon.stories.grouping.rebuild` (forget
 every story, group all again); baseline: reading every article's print and time from the store (what
 any regrouping must do).
 
@@ -39,6 +41,30 @@ def _text(rng: random.Random, words: list[str], weights: list[float]) -> list[st
     return rng.choices(words, weights=weights, k=rng.randint(40, 110))
 
 
+# how many figures an article gives (`signature.figures`: 0, 1, 2 … 6 and more), as in the gold stories:
+# a third give three or more
+FIGURE_COUNTS = ((0, 0.23), (1, 0.20), (2, 0.19), (3, 0.11), (4, 0.09), (5, 0.05), (6, 0.04), (8, 0.04),
+                 (12, 0.05))
+ROUND = ("100", "150", "200", "250", "300", "500", "1000", "1.5", "2.5")
+
+
+def _figures(rng: random.Random) -> list[str]:
+    """Figures like the gold stories': half two-digit numbers (percentages, counts: shared by many
+    unrelated articles), some round ones, the rest amounts rarely repeated."""
+    k = rng.choices([c for c, _ in FIGURE_COUNTS], weights=[w for _, w in FIGURE_COUNTS])[0]
+    out = set()
+    for _ in range(k):
+        kind = rng.random()
+        if kind < 0.5:
+            out.add(str(int(10 + 90 * rng.random() ** 2)))
+        elif kind < 0.65:
+            out.add(rng.choice(ROUND))
+        else:
+            amount = rng.randint(100, 2_000_000) if rng.random() < 0.7 else rng.randint(10, 999) / 10
+            out.add(str(amount))
+    return sorted(out)
+
+
 def generate(url: str, n: int, seed: int = 11) -> None:
     """Fill an empty store with `n` extracted articles and their prints (no story yet)."""
     from sqlalchemy import insert
@@ -54,7 +80,7 @@ def generate(url: str, n: int, seed: int = 11) -> None:
     days = n / PER_DAY
     times = sorted(end - timedelta(seconds=rng.random() * days * 86400) for _ in range(n))
     engine = open_store(url)
-    recent: list[tuple[datetime, list[str]]] = []
+    recent: list[tuple[datetime, list[str], list[str]]] = []
     aid = 0
     for lo in range(0, n, BATCH):
         arts, prints = [], []
@@ -62,17 +88,19 @@ def generate(url: str, n: int, seed: int = 11) -> None:
             aid += 1
             recent = [r for r in recent[-300:] if published - r[0] <= timedelta(hours=72)]
             if recent and rng.random() < 1 / 3:  # another outlet's version of a recent article
-                base = rng.choice(recent)[1]
+                _, base, base_figures = rng.choice(recent)
                 text = rng.sample(base, int(len(base) * 0.7)) + _text(rng, words, weights)[:len(base) // 3]
+                figures = [f for f in base_figures if rng.random() < 0.8]  # most of its figures kept
             else:
-                text = _text(rng, words, weights)
-            recent.append((published, text))
+                text, figures = _text(rng, words, weights), _figures(rng)
+            recent.append((published, text, figures))
             arts.append(dict(id=aid, url=f"https://stories.example/{aid}", feed=f"Лента {aid % 40}", guid=str(aid),
                              title=" ".join(text[:8]), text=" ".join(text), published_at=published,
                              fetched_at=published, content_hash=str(aid), extract_status="done",
                              published_guessed=False))
             unique = set(text)
-            prints.append(dict(article_id=aid, minhash=to_bytes(minhash(unique)), words=len(unique), figures=""))
+            prints.append(dict(article_id=aid, minhash=to_bytes(minhash(unique)), words=len(unique),
+                               figures=" ".join(figures)))
         with engine.begin() as conn:
             conn.execute(insert(Article), arts)
             conn.execute(insert(ArticleSignature), prints)

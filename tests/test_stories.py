@@ -366,6 +366,70 @@ def test_an_article_close_to_two_stories_makes_them_one(backend: str, when: list
         engine.dispose()
 
 
+# versions of a statistics note: A; B three hours later in other words (Jaccard 0.18) with four of A's five
+# figures; C a weekly review five days later in other words (0.14) with A's figures; D four days later in A's
+# words without figures; E A's words and figures 13 days later (8 days after C); F three hours later, 0.18,
+# two figures shared
+FIGURES = ("1054711", "22.8", "82.7", "100.7", "56")
+REPRINTS = {"A": (range(0, 100), FIGURES, 0), "B": (range(70, 170), (*FIGURES[:4], "12"), 3),
+            "C": (range(75, 175), FIGURES, 5 * 24), "D": (range(0, 100), (), 4 * 24),
+            "E": (range(0, 100), FIGURES, 13 * 24), "F": ((*range(0, 30), *range(300, 370)),
+                                                         ("1054711", "22.8", "77", "78", "79"), 3)}
+
+
+def group_prints(url: str, when: list[str]) -> dict[str, int]:
+    """Store REPRINTS' articles as extracted, with their prints, in the groups of `when` (each grouped
+    by a run of its own, as late arrivals are); returns each one's story."""
+    from avtomon.pipeline.story_rollups import recount
+    from avtomon.stories.evaluate import Labelled, store_items
+    from avtomon.stories.grouping import Print, group_new
+    from avtomon.stories.signature import minhash
+
+    engine = open_store(url)
+    try:
+        for n, batch in enumerate(when):
+            items = []
+            for name in batch:
+                span, figs, hours = REPRINTS[name]
+                chosen = {f"слово{i}" for i in span}
+                items.append(Labelled(name, name, START + timedelta(hours=hours), f"Версия {name}", "",
+                                      mark=Print(minhash(chosen), len(chosen), frozenset(figs))))
+            with Session(engine) as s, s.begin():
+                store_items(s, items, first=10 * n)
+                recount(s)
+            group_new(engine)
+        with Session(engine) as s:
+            return dict(s.execute(select(Article.feed, Article.story_id)).all())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("when", [["ABCDEF"], ["C", "ABDEF"], ["A", "B", "C", "D", "E", "F"]],
+                         ids=["one run", "the review first", "one run each"])
+def test_versions_giving_the_same_figures_are_one_news_up_to_a_week_apart(backend: str, when: list[str]) -> None:
+    """Outlets retell a statistics note in their own words and reprint it days later, keeping its figures
+    (real prints: the ministry's October sales, 5 pairs below the bar, 2 six days apart; docs/stories.md)."""
+    story = group_prints(backend, when)
+    assert story["A"] == story["B"] == story["C"], story
+    # no figures four days later, the same figures two weeks later, two shared figures: other news
+    assert len({story["A"], story["D"], story["E"], story["F"]}) == 4, story
+
+
+def test_same_figures() -> None:
+    from avtomon.stories.grouping import Print
+    from avtomon.stories.signature import minhash
+
+    def mark(*figs: str) -> Print:
+        return Print(minhash({"слово"}), 1, frozenset(figs))
+
+    assert mark("10", "20", "1054711").same_figures(mark("10", "20", "1054711", "5.5"))
+    assert not mark("10", "20").same_figures(mark("10", "20", "30"))  # three at least
+    # two long statistics pieces sharing three of their 12 figures: chance, not one news (a third needed)
+    twelve = [str(n) for n in range(10, 22)]
+    assert not mark(*twelve).same_figures(mark(*twelve[:3], *[str(n) for n in range(40, 49)]))
+    assert mark(*twelve).same_figures(mark(*twelve[:4], *[str(n) for n in range(40, 48)]))
+
+
 def test_small_chunks_group_alike(httpserver: HTTPServer, tmp_path: Path, nlp,  # type: ignore[no-untyped-def]
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunk boundaries (the window moving on, read in increments) change nothing."""
@@ -405,16 +469,40 @@ def test_articles_from_before_stories_get_their_prints(httpserver: HTTPServer, t
 
 
 def test_real_outlets_prints(nlp) -> None:  # type: ignore[no-untyped-def]
-    """Real outlets' versions, kept as prints only (their texts may not be stored): precision 0.944 (one
-    article joins the next day's related news) and recall 0.750 (reprints beyond 72 h, rewrites below the
-    bar; docs/stories.md) are what they are today and must not fall."""
+    """Real outlets' versions, kept as prints only (their texts may not be stored): precision 0.951 (one
+    article joins the next day's related news) and recall 0.853 (reprints beyond 72 h without the same
+    figures, rewrites below the bar; docs/stories.md) are what they are today and must not fall."""
     prints = LABELLED.with_name("real_prints.jsonl")
     result = CliRunner().invoke(cli, ["stories", "--eval", str(prints)])
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("precision"))
     precision, recall = float(line.split()[1]), float(line.split()[3])
-    assert precision >= 0.94 and recall >= 0.75, result.output
+    assert precision >= 0.95 and recall >= 0.85, result.output
     assert "75 articles in 41 labelled groups" in result.output
+
+
+def test_different_real_news_stay_apart(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]
+    """Wrong joins on more real news than the labelled set's: factRuEval's 122 devset texts (politics,
+    economy, sport, crime; many figures) and the 120 gold stories, each its own news, all within 61 hours
+    (29 161 pairs). One pair is joined: the known ГТЛК / Уфа buses (one programme, two news)."""
+    data = shared_data()
+    start = datetime(2026, 3, 1)
+    rows = []
+    for n, path in enumerate(sorted((data / "factru2016" / "devset").glob("*.txt"))):
+        title, _, body = path.read_text(encoding="utf-8").strip().partition("\n")
+        rows.append({"group": path.stem, "feed": f"outlet {n % 20}", "title": title[:200], "text": body or title,
+                     "published": (start + timedelta(minutes=30 * n)).isoformat()})
+    gold = data / "gold" / "dev.jsonl"
+    for n, line in enumerate(gold.read_text(encoding="utf-8").splitlines()):
+        story = json.loads(line)["id"]
+        rows.append({"group": story, "feed": f"outlet {n % 20}", "gold": story,
+                     "published": (start + timedelta(minutes=30 * n + 7)).isoformat()})
+    assert len(rows) == 242
+    labelled = tmp_path / "different.jsonl"
+    labelled.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["stories", "--eval", str(labelled), "--gold", str(gold), "--errors"])
+    assert result.exit_code == 0, result.output
+    assert "pairs: 0 right, 1 wrongly joined" in result.output and "ГТЛК" in result.output, result.output
 
 
 def test_prints_of_a_labelled_set_score_as_its_texts(tmp_path: Path, nlp) -> None:  # type: ignore[no-untyped-def]

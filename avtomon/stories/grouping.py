@@ -11,7 +11,10 @@ lemmas, see `signature`) published within `WINDOW` of it, when the two are close
 disagree: two articles that both name companies must share one, and two that both give figures must
 share one. The first keeps apart the same template news («X отзывает Y машин») about different
 carmakers; the second two monthly sales reports, or two recalls of one carmaker, whose wording is
-alike and whose numbers are not. An article that is the same news as articles of several stories
+alike and whose numbers are not. Articles that give the same figures (three or more, and a third of
+the fewer's) are one news at a lower similarity and up to `REPRINT_WINDOW` apart: outlets retell a
+ministry's or an agency's statistics in their own words, and reprint them days later, but keep the
+numbers. An article that is the same news as articles of several stories
 makes them one (`Merges`): two versions an hour apart may start two stories before a third, close to
 both, shows they are one news.
 """
@@ -48,6 +51,9 @@ WINDOW = timedelta(hours=72)  # how far apart two outlets' versions of one news 
 JOIN = 0.25  # estimated Jaccard similarity of content lemmas from which two articles are one story
 # or: a short version (a feed's lead) with this share of its words inside the other, and JOIN_SHORT
 CONTAINED, JOIN_SHORT = 0.65, 0.12
+# or: the two give the same figures — at least SHARED of them and a third of the fewer's — and JOIN_SHORT;
+# such versions are one news up to REPRINT_WINDOW apart (a weekly review reprinting a ministry's figures)
+SHARED, REPRINT_WINDOW = 3, timedelta(days=7)
 LSH_THRESHOLD = 0.1  # the index returns candidates down to about JOIN_SHORT (the estimate is noisy) …
 # … with 48 bands of 2 values: a pair of similarity 0.25 is a candidate with probability 0.955, of 0.35
 # 0.997, of 0.12 (the least a short lead needs) 0.5, and two unrelated articles (about 0.04) 0.07.
@@ -82,10 +88,25 @@ class Print:
         words = shingles(lemmas)
         return Print(minhash(words), len(words), figures(raw))
 
-    def joins(self, j: float, other_words: int) -> float:
-        """`j` (the estimated similarity to another article of `other_words` lemmas) if that makes the two
-        one news, else 0."""
-        if j >= JOIN or (j >= JOIN_SHORT and containment(j, self.words, other_words) >= CONTAINED):
+    @property
+    def figured(self) -> bool:
+        """Gives enough figures to be matched by them."""
+        return len(self.figures) >= SHARED
+
+    def same_figures(self, other: Print) -> bool:
+        """The two give the same figures: at least SHARED, and a third of the fewer's (two long statistics
+        pieces share a few two-digit numbers by chance)."""
+        shared = len(self.figures & other.figures)
+        return shared >= SHARED and 3 * shared >= min(len(self.figures), len(other.figures))
+
+    def joins(self, j: float, other: Print, apart: timedelta) -> float:
+        """`j` (the estimated similarity to another article published `apart` from this one) if that makes
+        the two one news, else 0."""
+        if j >= JOIN_SHORT and apart <= REPRINT_WINDOW and self.same_figures(other):
+            return j
+        if apart > WINDOW:
+            return 0.0
+        if j >= JOIN or (j >= JOIN_SHORT and containment(j, self.words, other.words) >= CONTAINED):
             return j
         return 0.0
 
@@ -104,23 +125,32 @@ class GroupSummary:
 
 @dataclass
 class Window:
-    """The grouped articles of a time range, in an LSH index (datasketch) for their near neighbours, and
-    their MinHashes as the rows of one matrix: a busy window's hundreds of LSH candidates are scored in
-    one array comparison."""
+    """The grouped articles of a time range: those within `WINDOW` of the articles being grouped in an LSH
+    index (datasketch) for their near neighbours, and those giving figures (`Print.figured`) within
+    `REPRINT_WINDOW` in an index from each figure to its articles; their MinHashes as the rows of one
+    matrix, so that a busy window's hundreds of candidates are scored in one array comparison."""
 
     lsh: MinHashLSH = field(default_factory=lambda: MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM,
                                                                params=LSH_PARAMS))
     members: dict[int, Member] = field(default_factory=dict)
-    end: datetime | None = None  # the latest time read into it
+    in_lsh: set[int] = field(default_factory=set)
+    by_figure: dict[str, set[int]] = field(default_factory=dict)
+    end: datetime | None = None  # the latest publication time of the articles grouped with it
     matrix: np.ndarray = field(default_factory=lambda: np.zeros((1024, NUM_PERM), dtype=np.uint32))
     rows: dict[int, int] = field(default_factory=dict)  # article id → its row of `matrix`
     free: list[int] = field(default_factory=list)  # rows of forgotten articles, for reuse
 
-    def add(self, m: Member) -> None:
+    def add(self, m: Member, in_lsh: bool = True) -> None:
+        """Add an article; `in_lsh` if it is within `WINDOW` of the articles being grouped (an article
+        added without it, for its figures, is put in the LSH index when it comes within)."""
+        if in_lsh and m.article_id not in self.in_lsh:
+            self.lsh.insert(m.article_id, m.mark.signature)
+            self.in_lsh.add(m.article_id)
         if m.article_id in self.members:
             return
         self.members[m.article_id] = m
-        self.lsh.insert(m.article_id, m.mark.signature)
+        for f in m.mark.figures if m.mark.figured else ():
+            self.by_figure.setdefault(f, set()).add(m.article_id)
         if not self.free:
             size = len(self.matrix)
             self.matrix = np.concatenate([self.matrix, np.zeros_like(self.matrix)])
@@ -130,15 +160,35 @@ class Window:
         self.rows[m.article_id] = row
 
     def forget_before(self, moment: datetime) -> None:
-        for aid in [a for a, m in self.members.items() if m.published_at < moment]:
+        """Drop what articles published from `moment` on cannot join: the LSH entries of articles more than
+        `WINDOW` earlier, the rest of articles more than `REPRINT_WINDOW` earlier or not figured."""
+        for aid in [a for a in self.in_lsh if self.members[a].published_at < moment - WINDOW]:
             self.lsh.remove(aid)
-            del self.members[aid]
+            self.in_lsh.discard(aid)
+        for aid in [a for a, m in self.members.items() if a not in self.in_lsh and (
+                m.published_at < moment - REPRINT_WINDOW or not m.mark.figured)]:
+            m = self.members.pop(aid)
             self.free.append(self.rows.pop(aid))
+            for f in m.mark.figures if m.mark.figured else ():
+                self.by_figure[f].discard(aid)
+                if not self.by_figure[f]:
+                    del self.by_figure[f]
+
+    def _same_figures(self, article_id: int, mark: Print) -> set[int]:
+        """The members giving the same figures as the article (`Print.same_figures`). One that shares
+        SHARED of its k figures shares one of the k - SHARED + 1 least common, so only their articles are
+        looked at: a «100» or «20» in hundreds of articles is never read."""
+        if not mark.figured:
+            return set()
+        postings = sorted((self.by_figure.get(f, set()) for f in mark.figures), key=len)
+        seen = set().union(*postings[:len(postings) - SHARED + 1])
+        return {aid for aid in seen if aid != article_id and mark.same_figures(self.members[aid].mark)}
 
     def matches(self, article_id: int, published_at: datetime, mark: Print,
                 companies: frozenset[int]) -> list[Member]:
         """The members that can be the same news, closest first (of equal scores, the earliest stored)."""
-        keys = [k for k in self.lsh.query(mark.signature) if k != article_id]
+        keys = list({k for k in self.lsh.query(mark.signature) if k != article_id}
+                    | self._same_figures(article_id, mark))
         if not keys:
             return []
         rows = np.fromiter((self.rows[k] for k in keys), dtype=np.int64, count=len(keys))
@@ -146,10 +196,9 @@ class Window:
         found: list[tuple[float, int, Member]] = []
         for i in np.nonzero(scores >= JOIN_SHORT)[0].tolist():  # below that nothing joins: no more checks
             m = self.members[keys[i]]
-            if abs(m.published_at - published_at) > WINDOW or _disjoint(companies, m.companies) \
-                    or _disjoint(mark.figures, m.mark.figures):
+            if _disjoint(companies, m.companies) or _disjoint(mark.figures, m.mark.figures):
                 continue
-            if score := mark.joins(float(scores[i]), m.mark.words):
+            if score := mark.joins(float(scores[i]), m.mark, abs(m.published_at - published_at)):
                 found.append((score, -m.article_id, m))
         return [m for _, _, m in sorted(found, key=lambda f: (f[0], f[1]), reverse=True)]
 
@@ -206,15 +255,33 @@ def store_prints(session: Session, made: dict[int, Print]) -> None:
                       "figures": " ".join(sorted(p.figures))} for aid, p in made.items()])
 
 
-def _load(session: Session, window: Window, start: datetime, end: datetime) -> None:
-    """Put the grouped articles published in [start, end] into the window (those not in it yet).
+def _load(session: Session, window: Window, first: datetime, last: datetime) -> None:
+    """Put into the window the grouped articles that articles published in [first, last] can join: those
+    within `WINDOW` of them, and the figured ones within `REPRINT_WINDOW` (only what is not in it yet).
 
     Only their ids are read for the whole range: another extract process may have grouped articles
     inside it since the last chunk (its passes and ours alternate), and only the new ones' prints are
     fetched — a long backlog's window moves on by a chunk at a time.
     """
-    in_range = (Article.published_at.between(start, end), Article.story_id.is_not(None))
-    ids = [aid for aid in session.scalars(select(Article.id).where(*in_range)) if aid not in window.members]
+    grouped = Article.story_id.is_not(None)
+    near = Article.published_at.between(first - WINDOW, last + WINDOW)
+    # three figures or more: two spaces in the stored list (an index-free filter on a few days' rows)
+    figured = select(Article.id).join(ArticleSignature, ArticleSignature.article_id == Article.id).where(
+        Article.published_at.between(first - REPRINT_WINDOW, last + REPRINT_WINDOW), ~near, grouped,
+        ArticleSignature.figures.like("% % %"))
+    for ids, in_lsh in ((session.scalars(select(Article.id).where(near, grouped)), True),
+                        (session.scalars(figured), False)):
+        new = []
+        for aid in ids:
+            if aid not in window.members:
+                new.append(aid)
+            elif in_lsh:
+                window.add(window.members[aid])  # come within WINDOW: into the LSH index
+        _read_members(session, window, new, in_lsh)
+    window.end = last if window.end is None else max(window.end, last)
+
+
+def _read_members(session: Session, window: Window, ids: list[int], in_lsh: bool) -> None:
     for part in chunks(ids):
         rows = session.execute(select(Article.id, Article.story_id, Article.published_at, ArticleSignature.minhash,
                                       ArticleSignature.words, ArticleSignature.figures)
@@ -222,8 +289,7 @@ def _load(session: Session, window: Window, start: datetime, end: datetime) -> N
                                .where(Article.id.in_(part))).all()
         companies = _companies(session, [r[0] for r in rows])
         for aid, sid, published, data, words, figs in rows:
-            window.add(Member(aid, sid, published, _stored(data, words, figs), companies[aid]))
-    window.end = end if window.end is None else max(window.end, end)
+            window.add(Member(aid, sid, published, _stored(data, words, figs), companies[aid]), in_lsh)
 
 
 def refresh_stories(session: Session, story_ids: set[int]) -> None:
@@ -294,7 +360,7 @@ def _group_chunk(session: Session, window: Window, rows: Sequence[tuple[int, dat
                  summary: GroupSummary) -> None:
     marks = prints(session, [r[0] for r in rows])
     companies = _companies(session, [r[0] for r in rows])
-    _load(session, window, rows[0][1] - WINDOW, rows[-1][1] + WINDOW)
+    _load(session, window, rows[0][1], rows[-1][1])
     merges = Merges()
     placed, started = _place(window, merges, rows, marks, companies, summary)
     gone = sorted(sid for sid in merges.into if sid > 0)  # stored stories merged into another
@@ -346,10 +412,10 @@ def group_new(engine: Engine, limit: int | None = RUN_LIMIT, now: datetime | Non
                                    .with_for_update(of=Article)).all()
             if not rows:
                 break
-            if window.end is not None and rows[0][1] - WINDOW > window.end:
+            if window.end is not None and rows[0][1] - 2 * REPRINT_WINDOW > window.end:
                 window = Window()  # a gap in the history: nothing loaded so far can be a neighbour
             else:
-                window.forget_before(rows[0][1] - WINDOW)
+                window.forget_before(rows[0][1])
             _group_chunk(session, window, [tuple(r) for r in rows], summary)
     return summary
 
