@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import LeanMinHash
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from avtomon.db import chunks
 from avtomon.models import Article, ArticleSignature, Entity, Mention, Story
 from avtomon.pipeline.lock import pass_lock
 from avtomon.pipeline.story_rollups import StoryCounter, recount
+from avtomon.stories.bands import BandIndex
 from avtomon.stories.signature import (
     NUM_PERM,
     containment,
@@ -54,11 +55,10 @@ CONTAINED, JOIN_SHORT = 0.65, 0.12
 # or: the two give the same figures — at least SHARED of them and a third of the fewer's — and JOIN_SHORT;
 # such versions are one news up to REPRINT_WINDOW apart (a weekly review reprinting a ministry's figures)
 SHARED, REPRINT_WINDOW = 3, timedelta(days=7)
-LSH_THRESHOLD = 0.1  # the index returns candidates down to about JOIN_SHORT (the estimate is noisy) …
-# … with 48 bands of 2 values: a pair of similarity 0.25 is a candidate with probability 0.955, of 0.35
-# 0.997, of 0.12 (the least a short lead needs) 0.5, and two unrelated articles (about 0.04) 0.07.
-# datasketch's own choice for 0.1 (64 bands) finds no more joins in bench/stories.py and costs 20 % more.
-LSH_PARAMS: tuple[int, int] | None = (48, 2)
+# the LSH index (`bands`) returns candidates down to about JOIN_SHORT: with 48 bands of 2 values a pair of
+# similarity 0.25 is a candidate with probability 0.955, of 0.35 0.997, of 0.12 (the least a short lead
+# needs) 0.5, and two unrelated articles (about 0.04) 0.07. datasketch's own choice for a threshold of
+# 0.1 (64 bands) found no more joins in bench/stories.py and cost 20 % more.
 CHUNK = 2000  # articles grouped per transaction (a regrouping reads the window's ids once per chunk)
 RUN_LIMIT = 20_000  # per run after extraction: an upgraded store's history is grouped over a few runs
 
@@ -126,14 +126,12 @@ class GroupSummary:
 @dataclass
 class Window:
     """The grouped articles of a time range: those within `WINDOW` of the articles being grouped in an LSH
-    index (datasketch) for their near neighbours, and those giving figures (`Print.figured`) within
+    index (`bands`) for their near neighbours, and those giving figures (`Print.figured`) within
     `REPRINT_WINDOW` in an index from each figure to its articles; their MinHashes as the rows of one
     matrix, so that a busy window's hundreds of candidates are scored in one array comparison."""
 
-    lsh: MinHashLSH = field(default_factory=lambda: MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM,
-                                                               params=LSH_PARAMS))
+    lsh: BandIndex = field(default_factory=BandIndex)
     members: dict[int, Member] = field(default_factory=dict)
-    in_lsh: set[int] = field(default_factory=set)
     by_figure: dict[str, set[int]] = field(default_factory=dict)
     end: datetime | None = None  # the latest publication time of the articles grouped with it
     matrix: np.ndarray = field(default_factory=lambda: np.zeros((1024, NUM_PERM), dtype=np.uint32))
@@ -143,9 +141,8 @@ class Window:
     def add(self, m: Member, in_lsh: bool = True) -> None:
         """Add an article; `in_lsh` if it is within `WINDOW` of the articles being grouped (an article
         added without it, for its figures, is put in the LSH index when it comes within)."""
-        if in_lsh and m.article_id not in self.in_lsh:
+        if in_lsh and m.article_id not in self.lsh:
             self.lsh.insert(m.article_id, m.mark.signature)
-            self.in_lsh.add(m.article_id)
         if m.article_id in self.members:
             return
         self.members[m.article_id] = m
@@ -162,10 +159,9 @@ class Window:
     def forget_before(self, moment: datetime) -> None:
         """Drop what articles published from `moment` on cannot join: the LSH entries of articles more than
         `WINDOW` earlier, the rest of articles more than `REPRINT_WINDOW` earlier or not figured."""
-        for aid in [a for a in self.in_lsh if self.members[a].published_at < moment - WINDOW]:
+        for aid in [a for a in self.lsh.keys_of if self.members[a].published_at < moment - WINDOW]:
             self.lsh.remove(aid)
-            self.in_lsh.discard(aid)
-        for aid in [a for a, m in self.members.items() if a not in self.in_lsh and (
+        for aid in [a for a, m in self.members.items() if a not in self.lsh and (
                 m.published_at < moment - REPRINT_WINDOW or not m.mark.figured)]:
             m = self.members.pop(aid)
             self.free.append(self.rows.pop(aid))
@@ -187,8 +183,7 @@ class Window:
     def matches(self, article_id: int, published_at: datetime, mark: Print,
                 companies: frozenset[int]) -> list[Member]:
         """The members that can be the same news, closest first (of equal scores, the earliest stored)."""
-        keys = list({k for k in self.lsh.query(mark.signature) if k != article_id}
-                    | self._same_figures(article_id, mark))
+        keys = list((self.lsh.query(mark.signature) | self._same_figures(article_id, mark)) - {article_id})
         if not keys:
             return []
         rows = np.fromiter((self.rows[k] for k in keys), dtype=np.int64, count=len(keys))
