@@ -310,36 +310,44 @@ def test_days_of_the_month_do_not_keep_versions_apart(tmp_path: Path, nlp) -> No
     assert "pairs: 1 right, 0 wrongly joined, 0 missed" in result.output, result.output
 
 
-def bridged(url: str, when: list[str]) -> list[str]:
-    """Store versions A, B, C of one news as extracted articles with their prints (word sets chosen so that
-    A and B share 10 of 190 words, too few to join, and C shares 55 of 145 with each), published in that
-    order; `when` says which are grouped after which: ["AB", "C"] groups A and B, then C. Returns each
-    grouping's summary line."""
+def versions(url: str, when: list[str], made: dict[str, tuple[set[str], frozenset[str], datetime, tuple[str, ...]]]
+             ) -> tuple[list[str], dict[str, int]]:
+    """Store the versions `made` (name → its content lemmas, figures, publication time and company keys) as
+    extracted articles with their prints, feed = name, in the groups of `when`, each grouped by a run of its
+    own as successive ingests (and late arrivals) are; returns each run's summary line and each version's
+    story."""
     from avtomon.pipeline.story_rollups import recount
     from avtomon.stories.evaluate import Labelled, store_items
     from avtomon.stories.grouping import Print, group_new
     from avtomon.stories.signature import minhash
 
-    words = [f"слово{i}" for i in range(200)]
-    spans = {"A": (0, 100), "B": (90, 190), "C": (45, 145)}
-    start = datetime(2026, 1, 12, 20, 0)
     engine = open_store(url)
     lines = []
     try:
-        for batch in when:
-            items = []
-            for name in batch:
-                chosen = set(words[slice(*spans[name])])
-                published = start + timedelta(hours=5 * "ABC".index(name))  # B on the next UTC day: links
-                items.append(Labelled(name, f"outlet {name}", published, f"Версия {name}", "", companies=("kamaz",),
-                                      mark=Print(minhash(chosen), len(chosen), frozenset())))
+        for n, batch in enumerate(when):
+            items = [Labelled(name, name, published, f"Версия {name}", "", companies=companies,
+                              mark=Print(minhash(words), len(words), figs))
+                     for name in batch for words, figs, published, companies in [made[name]]]
             with Session(engine) as s, s.begin():
-                store_items(s, items, first="ABC".index(batch[0]))
+                store_items(s, items, first=10 * n)
                 recount(s)  # the story rollups extraction writes (each new article a story of its own)
             lines.append(group_new(engine).line())
+        with Session(engine) as s:
+            return lines, dict(s.execute(select(Article.feed, Article.story_id)).all())
     finally:
         engine.dispose()
-    return lines
+
+
+def bridged(url: str, when: list[str]) -> list[str]:
+    """Versions A, B, C of one news (word sets chosen so that A and B share 10 of 190 words, too few to join,
+    and C shares 55 of 145 with each), published in that order; `when` says which are grouped after which:
+    ["AB", "C"] groups A and B, then C. Returns each grouping's summary line."""
+    words = [f"слово{i}" for i in range(200)]
+    spans = {"A": (0, 100), "B": (90, 190), "C": (45, 145)}
+    start = datetime(2026, 1, 12, 20, 0)  # B on the next UTC day: story rollup links
+    made = {name: (set(words[slice(*span)]), frozenset(), start + timedelta(hours=5 * n), ("kamaz",))
+            for n, (name, span) in enumerate(spans.items())}
+    return versions(url, when, made)[0]
 
 
 @pytest.mark.parametrize("when", [["AB", "C"], ["ABC"]], ids=["stored stories", "one chunk"])
@@ -378,30 +386,10 @@ REPRINTS = {"A": (range(0, 100), FIGURES, 0), "B": (range(70, 170), (*FIGURES[:4
 
 
 def group_prints(url: str, when: list[str]) -> dict[str, int]:
-    """Store REPRINTS' articles as extracted, with their prints, in the groups of `when` (each grouped
-    by a run of its own, as late arrivals are); returns each one's story."""
-    from avtomon.pipeline.story_rollups import recount
-    from avtomon.stories.evaluate import Labelled, store_items
-    from avtomon.stories.grouping import Print, group_new
-    from avtomon.stories.signature import minhash
-
-    engine = open_store(url)
-    try:
-        for n, batch in enumerate(when):
-            items = []
-            for name in batch:
-                span, figs, hours = REPRINTS[name]
-                chosen = {f"слово{i}" for i in span}
-                items.append(Labelled(name, name, START + timedelta(hours=hours), f"Версия {name}", "",
-                                      mark=Print(minhash(chosen), len(chosen), frozenset(figs))))
-            with Session(engine) as s, s.begin():
-                store_items(s, items, first=10 * n)
-                recount(s)
-            group_new(engine)
-        with Session(engine) as s:
-            return dict(s.execute(select(Article.feed, Article.story_id)).all())
-    finally:
-        engine.dispose()
+    """REPRINTS' versions grouped in the runs of `when`; each one's story."""
+    made = {name: ({f"слово{i}" for i in span}, frozenset(figs), START + timedelta(hours=hours), ())
+            for name, (span, figs, hours) in REPRINTS.items()}
+    return versions(url, when, made)[1]
 
 
 @pytest.mark.parametrize("when", [["ABCDEF"], ["C", "ABDEF"], ["A", "B", "C", "D", "E", "F"]],

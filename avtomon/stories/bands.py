@@ -12,6 +12,8 @@ one 64-bit integer, computed for all bands in one numpy operation.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from datasketch import LeanMinHash
 
@@ -36,6 +38,9 @@ class BandIndex:
 
     def __len__(self) -> int:
         return len(self.keys_of)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.keys_of)
 
     def insert(self, article_id: int, signature: LeanMinHash) -> None:
         keys = band_keys(signature)

@@ -133,7 +133,6 @@ class Window:
     lsh: BandIndex = field(default_factory=BandIndex)
     members: dict[int, Member] = field(default_factory=dict)
     by_figure: dict[str, set[int]] = field(default_factory=dict)
-    end: datetime | None = None  # the latest publication time of the articles grouped with it
     matrix: np.ndarray = field(default_factory=lambda: np.zeros((1024, NUM_PERM), dtype=np.uint32))
     rows: dict[int, int] = field(default_factory=dict)  # article id → its row of `matrix`
     free: list[int] = field(default_factory=list)  # rows of forgotten articles, for reuse
@@ -159,7 +158,7 @@ class Window:
     def forget_before(self, moment: datetime) -> None:
         """Drop what articles published from `moment` on cannot join: the LSH entries of articles more than
         `WINDOW` earlier, the rest of articles more than `REPRINT_WINDOW` earlier or not figured."""
-        for aid in [a for a in self.lsh.keys_of if self.members[a].published_at < moment - WINDOW]:
+        for aid in [a for a in self.lsh if self.members[a].published_at < moment - WINDOW]:
             self.lsh.remove(aid)
         for aid in [a for a, m in self.members.items() if a not in self.lsh and (
                 m.published_at < moment - REPRINT_WINDOW or not m.mark.figured)]:
@@ -273,7 +272,6 @@ def _load(session: Session, window: Window, first: datetime, last: datetime) -> 
             elif in_lsh:
                 window.add(window.members[aid])  # come within WINDOW: into the LSH index
         _read_members(session, window, new, in_lsh)
-    window.end = last if window.end is None else max(window.end, last)
 
 
 def _read_members(session: Session, window: Window, ids: list[int], in_lsh: bool) -> None:
@@ -407,10 +405,7 @@ def group_new(engine: Engine, limit: int | None = RUN_LIMIT, now: datetime | Non
                                    .with_for_update(of=Article)).all()
             if not rows:
                 break
-            if window.end is not None and rows[0][1] - 2 * REPRINT_WINDOW > window.end:
-                window = Window()  # a gap in the history: nothing loaded so far can be a neighbour
-            else:
-                window.forget_before(rows[0][1])
+            window.forget_before(rows[0][1])  # after a gap in the history, that is everything
             _group_chunk(session, window, [tuple(r) for r in rows], summary)
     return summary
 
