@@ -46,7 +46,7 @@ def generate(url: str, n: int, seed: int = 7) -> None:
     from avtomon.db import open_store
     from avtomon.models import Article, Entity, Event, Mention
     from avtomon.pipeline.rollups import rebuild
-    from avtomon.pipeline.search import index_backlog
+    from avtomon.pipeline.search import index_backlog, insert_entries, mark_backlog, marks
 
     rng = random.Random(seed)
     engine = open_store(url)
@@ -58,6 +58,7 @@ def generate(url: str, n: int, seed: int = 7) -> None:
     weights = [1 / (i + 1) for i in range(COMPANIES)]  # Zipf: КАМАЗ first
     end = datetime.now(UTC).replace(tzinfo=None)
     start = end - timedelta(days=DAYS)
+    mark_backlog(engine)  # nothing to mark yet: the entries below carry their marks, as extraction writes them
     with engine.begin() as conn:
         conn.execute(insert(Entity), companies + regions + cats)
     aid = mid = eid = 0
@@ -84,16 +85,13 @@ def generate(url: str, n: int, seed: int = 7) -> None:
             evs.append(dict(id=eid, article_id=aid, type=rng.choice(EVENT_TYPES), company_id=cos[0]["id"],
                             region_id=regions[0]["id"], categories=cats[0]["key"], sentence=words[:80],
                             start_char=0, end_char=80))
-            search.append({"id": aid, "lemmas": f"{cos[0]['name'].lower()} {words}"})
+            search.append({"id": aid, "lemmas": f"{cos[0]['name'].lower()} {words}",
+                           "marks": marks(published, False, arts[-1]["relevant"])})
         with engine.begin() as conn:
             conn.execute(insert(Article), arts)
             conn.execute(insert(Mention), ments)
             conn.execute(insert(Event), evs)
-            if engine.dialect.name == "postgresql":
-                conn.execute(text("INSERT INTO article_search (article_id, lemmas) "
-                                  "VALUES (:id, to_tsvector('simple', :lemmas))"), search)
-            else:
-                conn.execute(text("INSERT INTO article_search (rowid, lemmas) VALUES (:id, :lemmas)"), search)
+            insert_entries(conn, search)
         search.clear()
         print(f"  {aid:,} articles", file=sys.stderr, flush=True)
     if engine.dialect.name == "postgresql":

@@ -3,20 +3,31 @@ real SQLite FTS5 and PostgreSQL tsvector."""
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from avtomon.cli import cli
 from avtomon.db import open_store
 from avtomon.models import Article
-from avtomon.pipeline.filters import Filters
+from avtomon.pipeline.filters import Filters, parse_when
 from avtomon.pipeline.query import articles
-from avtomon.pipeline.search import backlog_done, index_backlog, lemma_text, query_lemmas
+from avtomon.pipeline.search import (
+    backlog_done,
+    index_articles,
+    index_backlog,
+    lemma_text,
+    mark_backlog,
+    mark_counts,
+    query_lemmas,
+)
 from tests.store_fixture import fresh_store, ingest_feed, news_items
 
 
@@ -75,3 +86,87 @@ def test_index_follows_extraction_backlog_and_prune(store: str) -> None:
     assert res.exit_code == 0, res.output
     assert indexed(engine) == 0  # deleted articles leave no index rows behind
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hourly_store(request: pytest.FixtureRequest, tmp_path: Path, httpserver: HTTPServer) -> str:
+    with fresh_store(request, tmp_path) as url:
+        items = news_items()[:60]
+        start = items[0]["date"]
+        # one every 5 h 20 min over 13 days: every hour of the day, both sides of Moscow's and New York's midnights
+        ingest_feed(url, httpserver, tmp_path, "/news",
+                    [dict(it, date=start + timedelta(minutes=320 * i)) for i, it in enumerate(items)])
+        yield url  # type: ignore[misc]
+
+
+def reindex(engine, ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """What extraction does after setting an article's relevance: index it again, in that transaction."""
+    with Session(engine) as s, s.begin():
+        index_articles(s, [tuple(r) for r in s.execute(select(Article.id, Article.title, Article.text)
+                                                       .where(Article.id.in_(ids)))])
+
+
+def test_word_trend_from_the_index_marks_equals_a_count_of_the_rows(hourly_store: str) -> None:
+    from avtomon.pipeline import query, word_trend
+
+    engine = open_store(hourly_store)
+    with Session(engine) as s, s.begin():  # irrelevant articles: --all counts them, the default does not
+        hidden = list(s.scalars(select(Article.id).where(Article.title.ilike("%завод%")).limit(3)))
+        s.execute(update(Article).where(Article.id.in_(hidden)).values(relevant=False))
+    reindex(engine, hidden)
+    words = ("завод", "автомобили", "тяговые батареи", "КАМАЗ", "слово-которого-нет")
+    checked = 0
+    for tz, by, flag, (since, until), word in itertools.product(
+            ("Europe/Moscow", "UTC", "Asia/Vladivostok", "America/New_York"), ("day", "week", "month"),
+            (False, True), ((None, None), ("2026-01-08", None), ("2026-01-07 13:30", "2026-01-15 05:10")), words):
+        f = Filters(tz=tz, include_irrelevant=flag, since=since and parse_when(since, tz=tz),
+                    until=until and parse_when(until, tz=tz), text=word)
+        with Session(engine) as s:
+            query.resolve(s, f)
+            assert word_trend.usable(s, f)
+            marked, raw = word_trend.word_counts(s, f, by), query._raw_counts(s, replace(f, first_id=None), by)
+        assert marked == raw, (tz, by, flag, since, until, word)
+        checked += sum(raw.values())
+    assert checked > 1000
+    with Session(engine) as s:  # half an hour off UTC: the hour marks cannot split its days
+        f = Filters(tz="Asia/Kolkata", text="завод")
+        query.resolve(s, f)
+        assert word_trend.word_counts(s, f, "day") is None
+    assert query.trend(engine, f, "day").rows  # counted from the rows instead
+    engine.dispose()
+
+
+def test_entries_made_before_the_marks_get_them_from_the_backlog(hourly_store: str) -> None:
+    from avtomon.pipeline import query, word_trend
+
+    engine = open_store(hourly_store)
+    f = Filters(text="завод", tz="Europe/Moscow")
+    before = query.trend(engine, f, "day").rows
+    with engine.begin() as conn:  # as an older version left them: entries without marks, no backlog done
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("UPDATE article_search SET lemmas = ts_delete(lemmas, ARRAY(SELECT w FROM "
+                              "unnest(tsvector_to_array(lemmas)) AS w WHERE w LIKE 'ǂ%'))"))
+        else:
+            conn.execute(text("UPDATE article_search SET lemmas = rtrim(substr(lemmas, 1, instr(lemmas, 'ǂ') - 1)) "
+                              "WHERE instr(lemmas, 'ǂ') > 0"))
+        conn.execute(text("DELETE FROM store_state WHERE key IN ('search_marks_done', 'search_marked_upto')"))
+    with Session(engine) as s:
+        query.resolve(s, f)
+        assert not word_trend.usable(s, f) and not any(mark_counts(s, "завод", [(d, None) for d in days(s)]))
+    assert query.trend(engine, f, "day").rows == before  # meanwhile counted from the rows
+    assert mark_backlog(engine, limit=20) == 20  # a run's share, then the rest
+    assert mark_backlog(engine) == 40
+    with Session(engine) as s:
+        query.resolve(s, f)
+        assert word_trend.usable(s, f)
+        shown = s.scalar(select(func.count()).where(Article.relevant.is_not(False)))
+        assert 0 < shown < 60  # the feed's last articles are not about the industry
+        assert sum(mark_counts(s, "", [(d, None) for d in days(s)])) == shown  # the relevance marked too
+        assert sum(mark_counts(s, "", [(d, None) for d in days(s)], include_irrelevant=True)) == 60
+    assert query.trend(engine, f, "day").rows == before
+    assert mark_backlog(engine) == 0
+    engine.dispose()
+
+
+def days(s: Session) -> list:  # type: ignore[type-arg]
+    return sorted({p.date() for p in s.scalars(select(Article.published_at))})

@@ -266,8 +266,9 @@ def did_you_mean(value: str, choices: list[str]) -> str:
     return f" (did you mean {', '.join(name for name, _, _ in found)}?)" if found else ""
 
 
-def resolve(session: Session, f: Filters) -> Filters:
-    """Look up the entities named by --company, --region and --category, and the --source names.
+def resolve(session: Session, f: Filters, plan: bool = True) -> Filters:
+    """Look up the entities named by --company, --region and --category, and the --source names, and
+    (unless not `plan`) choose how to read the period (`plan_period`).
 
     A name the store or the gazetteers know selects its articles, none when it has none yet; an
     unknown name is a FilterError with the closest names.
@@ -289,7 +290,8 @@ def resolve(session: Session, f: Filters) -> Filters:
             ids += found
         if getattr(f, name):
             f.resolved[name] = ids
-    plan_period(session, f)
+    if plan:
+        plan_period(session, f)
     if f.source:
         known = sorted(set(session.scalars(select(Feed.name))) | set(session.scalars(select(Article.feed).distinct())))
         lowered = {k.lower() for k in known}

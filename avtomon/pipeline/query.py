@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
 from avtomon.models import Article, Entity, Event, Mention, Story
+from avtomon.pipeline import word_trend
 from avtomon.pipeline.filters import (
     Filters,
     article_conditions,
@@ -26,6 +27,7 @@ from avtomon.pipeline.filters import (
     local_midnight,
     period_start,
     plan_events,
+    plan_period,
     published_in,
     resolve,
     utc_hour,
@@ -323,7 +325,11 @@ def trend(engine: Engine, f: Filters, by: str = "week", compare: bool = False) -
 
 
 def _counts(s: Session, f: Filters, by: str) -> Counter[date]:
-    resolve(s, f)
+    resolve(s, f, plan=False)  # the trend of a word from the index marks needs no plan of the period
+    counts = word_trend.word_counts(s, f, by) if word_trend.usable(s, f) else None
+    if counts is not None:
+        return counts
+    plan_period(s, f)
     entity = one_entity(f)
     if entity is not None:
         return _counts_from_rollups(s, f, by, entity)
