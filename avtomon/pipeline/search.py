@@ -265,34 +265,45 @@ def mark_backlog(engine: Engine, limit: int | None = None) -> int:
     many entries it saw. When it has seen them all it says so in store_state, and trends start to use them
     (entries made since carry their marks already: adding them again changes nothing)."""
     seen = 0
-    postgres = engine.dialect.name == "postgresql"
-    key = "s.article_id" if postgres else "s.rowid"
     while limit is None or seen < limit:
-        with Session(engine) as s, s.begin():
-            if marks_done(s):
-                break
-            after = int(s.scalar(select(StoreState.value).where(StoreState.key == MARKED_UPTO)) or 0)
-            rows = s.execute(text(
-                f"SELECT {key}, a.published_at, a.published_guessed, a.relevant FROM article_search s "
-                f"JOIN articles a ON a.id = {key} WHERE {key} > :after ORDER BY {key} LIMIT :n"),
-                {"after": after, "n": MARK_BATCH if limit is None else min(MARK_BATCH, limit - seen)}).all()
-            if not rows:
-                s.merge(StoreState(key=MARKS_DONE, value="yes"))
-                break
-            values = [{"id": aid, "marks": marks(_when(published), bool(guessed), None if relevant is None
-                                                 else bool(relevant))}
-                      for aid, published, guessed, relevant in rows]
-            values = [v for v in values if v["marks"]]
-            if values and postgres:
-                s.execute(text("UPDATE article_search SET lemmas = lemmas || array_to_tsvector(CAST(:marks AS text[])) "
-                               "WHERE article_id = :id"), values)
-            elif values:
-                s.execute(text("UPDATE article_search SET lemmas = lemmas || ' ' || :marks "
-                               "WHERE rowid = :id AND instr(lemmas, :mark) = 0"),
-                          [{"id": v["id"], "marks": " ".join(v["marks"]), "mark": MARK} for v in values])
-            s.merge(StoreState(key=MARKED_UPTO, value=str(rows[-1][0])))
-        seen += len(rows)
+        try:
+            with Session(engine) as s, s.begin():
+                if marks_done(s):
+                    break
+                found = _mark_batch(s, MARK_BATCH if limit is None else min(MARK_BATCH, limit - seen))
+                if not found:
+                    s.merge(StoreState(key=MARKS_DONE, value="yes"))
+                    break
+        except IntegrityError:  # another process recorded its progress first: it goes on, we stop
+            log.debug("marks backlog taken over by another process", exc_info=True)
+            break
+        seen += found
     return seen
+
+
+def _mark_batch(s: Session, n: int) -> int:
+    """Mark the next `n` index entries after the last one marked; returns how many it saw."""
+    postgres = s.get_bind().dialect.name == "postgresql"
+    key = "s.article_id" if postgres else "s.rowid"
+    after = int(s.scalar(select(StoreState.value).where(StoreState.key == MARKED_UPTO)) or 0)
+    rows = s.execute(text(f"SELECT {key}, a.published_at, a.published_guessed, a.relevant FROM article_search s "
+                          f"JOIN articles a ON a.id = {key} WHERE {key} > :after ORDER BY {key} LIMIT :n"),
+                     {"after": after, "n": n}).all()
+    if not rows:
+        return 0
+    # plain SQL: SQLite gives the time as text and the flags as 0/1
+    values = [{"id": aid, "marks": marks(_when(published), bool(guessed), None if relevant is None else bool(relevant))}
+              for aid, published, guessed, relevant in rows]
+    values = [v for v in values if v["marks"]]
+    if values and postgres:  # the same lexemes added twice are one
+        s.execute(text("UPDATE article_search SET lemmas = lemmas || array_to_tsvector(CAST(:marks AS text[])) "
+                       "WHERE article_id = :id"), values)
+    elif values:
+        s.execute(text("UPDATE article_search SET lemmas = lemmas || ' ' || :marks "
+                       "WHERE rowid = :id AND instr(lemmas, :mark) = 0"),
+                  [{"id": v["id"], "marks": " ".join(v["marks"]), "mark": MARK} for v in values])
+    s.merge(StoreState(key=MARKED_UPTO, value=str(rows[-1][0])))
+    return len(rows)
 
 
 def _when(value: datetime | str) -> datetime:
