@@ -4,7 +4,8 @@ analyst's queries and exports on each, on SQLite and PostgreSQL, with the ratio 
 The stores are shaped like two years of 40 Russian feeds: Zipf-popular companies (a few in most
 news, most in a handful), 7–8 mentions and one event per article, ids in the order of publication
 (as polling stores them), bulk-inserted in the project's schema (`generate`), then the rollups
-counted by the project's own code. Run:
+counted by the project's own code. Both stores of a backend are built first, then each command's runs
+alternate between them (a shared host's speed drifts over the minutes between two stores). Run:
 `python -m bench.scale [--sizes 100000,1000000] [--backends sqlite,postgresql]`.
 """
 
@@ -176,6 +177,19 @@ def median_time(db: str, args: list[str], tmp: Path, runs: int = 3) -> float:
     return statistics.median(times)
 
 
+def interleaved_times(dbs: dict[int, str], args: list[str], tmp: Path, runs: int = 3) -> dict[int, float]:
+    """The median time of a command on each store, the stores' runs taken in turn: a shared host's speed
+    drifts over minutes, and a ratio of runs minutes apart would measure the drift."""
+    times: dict[int, list[float]] = {n: [] for n in dbs}
+    for i in range(runs):
+        for n, db in dbs.items():
+            filled = [a.format(out=str(tmp / f"x{n}-{i}")) for a in args]
+            wall, _, _ = run_child(avtomon_cmd("--db", db, *filled, "--format", "csv") if args[0] == "query"
+                                   else avtomon_cmd("--db", db, *filled))
+            times[n].append(wall)
+    return {n: statistics.median(found) for n, found in times.items()}
+
+
 def _pg_url(name: str) -> str:
     import psycopg
 
@@ -223,17 +237,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for backend in opts.backends.split(","):
+            dbs = {}
             for n in sizes:
-                db = f"sqlite:///{tmp}/scale{n}.db" if backend == "sqlite" else _pg_url(f"avtomon_scale_{n}")
+                dbs[n] = f"sqlite:///{tmp}/scale{n}.db" if backend == "sqlite" else _pg_url(f"avtomon_scale_{n}")
                 print(f"building {backend} {n:,} …", file=sys.stderr, flush=True)
                 started = time.perf_counter()
-                generate(db, n)
+                generate(dbs[n], n)
                 builds[(backend, n)] = time.perf_counter() - started
-                for name, args in {**COMMANDS, **EXPORTS}.items():
-                    results[(name, backend, n)] = median_time(db, args, tmp)
-                    print(f"  {name}: {results[(name, backend, n)]:.2f} s", file=sys.stderr, flush=True)
-                if n == max(sizes):
-                    only[backend] = export_of_only_those_rows(db, backend, tmp)
+            for name, args in {**COMMANDS, **EXPORTS}.items():
+                for n, wall in interleaved_times(dbs, args, tmp).items():
+                    results[(name, backend, n)] = wall
+                print(f"  {name}: " + " / ".join(f"{results[(name, backend, n)]:.2f} s" for n in sizes),
+                      file=sys.stderr, flush=True)
+            only[backend] = export_of_only_those_rows(dbs[max(sizes)], backend, tmp)
+            for n, db in dbs.items():
                 _drop(db, backend, f"avtomon_scale_{n}")
     report(results, builds, sizes, opts.backends.split(","), only)
     return 0
