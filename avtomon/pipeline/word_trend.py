@@ -53,13 +53,11 @@ def word_counts(s: Session, f: Filters, by: str) -> Counter[date] | None:
     day = first.date()
     while datetime.combine(day, time()) < end:
         d0 = datetime.combine(day, time())
-        cut = local_midnight(day + timedelta(days=1), zone(f.tz))  # the next local midnight from d0 on…
-        if cut - DAY >= d0:  # …or this one, in a zone east of UTC
-            cut -= DAY
-        if cut.minute or cut.second or cut.microsecond:
+        cut = _midnight_within(d0, f.tz)
+        if cut is not None and (cut.minute or cut.second or cut.microsecond):
             return None
-        if not d0 < cut < d0 + DAY or _period(cut - HOUR, by, f.tz) == _period(cut, by, f.tz):
-            cut = None  # type: ignore[assignment]  # no local midnight, or one inside a week or a month
+        if cut is not None and _period(cut - HOUR, by, f.tz) == _period(cut, by, f.tz):
+            cut = None  # a local midnight inside a week or a month: the day is counted whole
         _plan_day(d0, max(d0, first), min(d0 + DAY, end), cut, parts, places, raw)
         day += timedelta(days=1)
     found = mark_counts(s, f.text or "", parts, f.include_irrelevant)
@@ -101,6 +99,15 @@ def _plan_day(d0: datetime, lo: datetime, hi: datetime, cut: datetime | None,
     for a, b in pieces:
         parts.append((d0.date(), None if (a, b) == (d0, d0 + DAY) else _hours(d0, a, b)))
         places.append((a, len(parts) - 1, None))
+
+
+def _midnight_within(d0: datetime, tz: str) -> datetime | None:
+    """The local midnight inside the UTC day from d0 (west of UTC the day's own, east the next day's)."""
+    for day in (d0.date(), d0.date() + timedelta(days=1)):
+        midnight = local_midnight(day, zone(tz))
+        if d0 < midnight < d0 + DAY:
+            return midnight
+    return None
 
 
 def _period(t: datetime, by: str, tz: str) -> date:
