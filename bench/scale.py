@@ -167,16 +167,6 @@ EXPORTS = {
 }
 
 
-def median_time(db: str, args: list[str], tmp: Path, runs: int = 3) -> float:
-    times = []
-    for i in range(runs):
-        filled = [a.format(out=str(tmp / f"x{i}")) for a in args]
-        wall, _, _ = run_child(avtomon_cmd("--db", db, *filled, "--format", "csv") if args[0] == "query"
-                               else avtomon_cmd("--db", db, *filled))
-        times.append(wall)
-    return statistics.median(times)
-
-
 def interleaved_times(dbs: dict[int, str], args: list[str], tmp: Path, runs: int = 3) -> dict[int, float]:
     """The median time of a command on each store, the stores' runs taken in turn: a shared host's speed
     drifts over minutes, and a ratio of runs minutes apart would measure the drift."""
@@ -218,7 +208,7 @@ def export_of_only_those_rows(db: str, backend: str, tmp: Path) -> tuple[int, fl
     """The 30-day XLSX from a store holding only the last 31 days of `db`: (its articles, median time)."""
     small = f"sqlite:///{tmp}/only.db" if backend == "sqlite" else _pg_url("avtomon_scale_only")
     n = copy_period(db, small, 31)
-    wall = median_time(small, EXPORTS[XLSX_30D], tmp)
+    wall = interleaved_times({0: small}, EXPORTS[XLSX_30D], tmp)[0]
     print(f"  {XLSX_30D} from a store of those {n:,} articles only: {wall:.2f} s", file=sys.stderr, flush=True)
     _drop(small, backend, "avtomon_scale_only")
     return n, wall

@@ -282,30 +282,22 @@ def mark_backlog(engine: Engine, limit: int | None = None) -> int:
 
 
 def _mark_batch(s: Session, n: int) -> int:
-    """Mark the next `n` index entries after the last one marked; returns how many it saw."""
+    """Mark the next `n` index entries after the last one marked; returns how many it saw. An entry that
+    has its marks already (written by extraction since) is left as it is, not rewritten."""
     postgres = s.get_bind().dialect.name == "postgresql"
-    key = "s.article_id" if postgres else "s.rowid"
+    key = "article_id" if postgres else "rowid"
     after = int(s.scalar(select(StoreState.value).where(StoreState.key == MARKED_UPTO)) or 0)
-    rows = s.execute(text(f"SELECT {key}, a.published_at, a.published_guessed, a.relevant FROM article_search s "
-                          f"JOIN articles a ON a.id = {key} WHERE {key} > :after ORDER BY {key} LIMIT :n"),
-                     {"after": after, "n": n}).all()
-    if not rows:
+    ids = list(s.scalars(text(f"SELECT {key} FROM article_search WHERE {key} > :after ORDER BY {key} LIMIT :n"),
+                         {"after": after, "n": n}))
+    if not ids:
         return 0
-    # plain SQL: SQLite gives the time as text and the flags as 0/1
-    values = [{"id": aid, "marks": marks(_when(published), bool(guessed), None if relevant is None else bool(relevant))}
-              for aid, published, guessed, relevant in rows]
-    values = [v for v in values if v["marks"]]
-    if values and postgres:  # the same lexemes added twice are one
+    values = [{"id": aid, "marks": found, "mark": found[-1]} for aid, found in _marks_of(s, ids).items() if found]
+    if values and postgres:
         s.execute(text("UPDATE article_search SET lemmas = lemmas || array_to_tsvector(CAST(:marks AS text[])) "
-                       "WHERE article_id = :id"), values)
+                       "WHERE article_id = :id AND NOT lemmas @@ CAST(quote_literal(:mark) AS tsquery)"), values)
     elif values:
         s.execute(text("UPDATE article_search SET lemmas = lemmas || ' ' || :marks "
                        "WHERE rowid = :id AND instr(lemmas, :mark) = 0"),
-                  [{"id": v["id"], "marks": " ".join(v["marks"]), "mark": MARK} for v in values])
-    s.merge(StoreState(key=MARKED_UPTO, value=str(rows[-1][0])))
-    return len(rows)
-
-
-def _when(value: datetime | str) -> datetime:
-    """A publication time read by plain SQL: SQLite gives its text."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+                  [{**v, "marks": " ".join(v["marks"])} for v in values])
+    s.merge(StoreState(key=MARKED_UPTO, value=str(ids[-1])))
+    return len(ids)

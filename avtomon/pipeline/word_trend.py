@@ -75,7 +75,7 @@ def _plan_day(d0: datetime, lo: datetime, hi: datetime, cut: datetime | None,
     """The parts to count for the UTC day from d0, within [lo, hi): whole hours from the marks, the part
     of an hour at either end from the rows."""
     core_lo = _ceil_hour(lo)
-    core_hi = max(core_lo, hi.replace(minute=0, second=0, microsecond=0))
+    core_hi = hi.replace(minute=0, second=0, microsecond=0)  # not before core_lo once core_lo < hi
     if core_lo >= hi:
         raw.append((lo, hi))
         return
