@@ -99,5 +99,5 @@ def nlp():  # type: ignore[no-untyped-def]
     return get_nlp()
 
 
-from tests.store_fixture import filled_store  # noqa: E402, F401  (a fixture shared by query and export tests)
+from tests.store_fixture import filled_store, hourly_store  # noqa: E402, F401  (fixtures shared by query and export tests)
 from tests.web_fixture import site, web_store  # noqa: E402, F401  (the web view's store and server)

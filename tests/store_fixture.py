@@ -81,3 +81,14 @@ def filled_store(request: pytest.FixtureRequest, make_httpserver: HTTPServer, tm
     with fresh_store(request, tmp) as url:
         ingest_feed(url, make_httpserver, tmp, f"/news-{request.param}.xml", news_items())
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hourly_store(request: pytest.FixtureRequest, tmp_path: Path, httpserver: HTTPServer) -> str:
+    with fresh_store(request, tmp_path) as url:
+        items = news_items()[:60]
+        start = items[0]["date"]
+        # one every 5 h 20 min over 13 days: every hour of the day, both sides of Moscow's and New York's midnights
+        ingest_feed(url, httpserver, tmp_path, "/news",
+                    [dict(it, date=start + timedelta(minutes=320 * i)) for i, it in enumerate(items)])
+        yield url  # type: ignore[misc]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from avtomon.cli import cli
 from avtomon.db import open_store
 from avtomon.models import Article, Entity, EntityDay, EntityMonth, Event, EventDay, Mention, PairDay, PairMonth
-from avtomon.pipeline.rollups import PAIR_KINDS, as_date
+from avtomon.pipeline.rollups import PAIR_KINDS, as_date, refresh_days
 from tests.store_fixture import fresh_store, ingest_feed, news_items
 
 
@@ -389,4 +389,40 @@ def test_migration_0017_indexes_events_by_type_and_article(store: str) -> None:
     assert indexes()["ix_events_type_article"] == ["type", "article_id"] and "ix_events_type" not in indexes()
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Event)) == events > 0
+    engine.dispose()
+
+
+def test_entity_trend_splits_days_at_local_midnight_exactly(hourly_store: str) -> None:
+    """Articles at every hour of the day: the part of a UTC day before or after a local midnight, counted
+    per window in SQL, and the rest taken from the day's rollup, give a count of the rows in every zone."""
+    from avtomon.pipeline import query
+    from avtomon.pipeline.filters import Filters, parse_when
+
+    engine = open_store(hourly_store)
+    with Session(engine) as s, s.begin():  # irrelevant articles: --all counts them, the default does not
+        hidden = s.scalars(select(Article.id).order_by(Article.id).offset(5)).all()[::9]
+        s.execute(update(Article).where(Article.id.in_(hidden)).values(relevant=False))
+        refresh_days(s, {as_date(d) for d in s.scalars(select(func.date(Article.published_at))
+                                                       .where(Article.id.in_(hidden)))})  # as extraction does
+    assert_exact(hourly_store)
+    with Session(engine) as s:
+        busiest = {kind: s.scalar(select(Entity.key).join(Mention).where(Entity.kind == kind)
+                                  .group_by(Entity.id, Entity.key).order_by(func.count().desc(), Entity.key).limit(1))
+                   for kind in ("company", "region", "category")}
+    assert all(busiest.values()), busiest
+    spans = ((None, None), ("2026-01-08", None), ("2026-01-07 13:30", "2026-01-15 05:10"))
+    checked = 0
+    for tz, by, flag, passing, (since, until), kind in itertools.product(
+            ("Europe/Moscow", "UTC", "Asia/Vladivostok", "America/New_York"), ("day", "week", "month"),
+            (False, True), (False, True), spans, busiest):
+        f = Filters(tz=tz, include_irrelevant=flag, passing=passing, since=since and parse_when(since, tz=tz),
+                    until=until and parse_when(until, tz=tz), **{kind: (busiest[kind],)})
+        with Session(engine) as s:
+            query.resolve(s, f)
+            entity = query.one_entity(f)
+            assert entity is not None
+            rolled, raw = query._counts_from_rollups(s, f, by, entity), query._raw_counts(s, f, by)
+        assert rolled == raw, (tz, by, flag, passing, since, until, kind)
+        checked += sum(raw.values())
+    assert checked > 1000
     engine.dispose()

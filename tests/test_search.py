@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -86,17 +85,6 @@ def test_index_follows_extraction_backlog_and_prune(store: str) -> None:
     assert res.exit_code == 0, res.output
     assert indexed(engine) == 0  # deleted articles leave no index rows behind
     engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hourly_store(request: pytest.FixtureRequest, tmp_path: Path, httpserver: HTTPServer) -> str:
-    with fresh_store(request, tmp_path) as url:
-        items = news_items()[:60]
-        start = items[0]["date"]
-        # one every 5 h 20 min over 13 days: every hour of the day, both sides of Moscow's and New York's midnights
-        ingest_feed(url, httpserver, tmp_path, "/news",
-                    [dict(it, date=start + timedelta(minutes=320 * i)) for i, it in enumerate(items)])
-        yield url  # type: ignore[misc]
 
 
 def reindex(engine, ids: list[int]) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -12,7 +13,7 @@ from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, Integer, and_, any_, bindparam, exists, func, or_, select
+from sqlalchemy import ARRAY, DateTime, Engine, Integer, and_, any_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
@@ -448,6 +449,28 @@ def published_in(windows: Sequence[tuple[datetime, datetime]], size: int = 200) 
     each (one statement per condition, each window read through the index on the publication time)."""
     for lo in range(0, len(windows), size):
         yield or_(*(and_(Article.published_at >= a, Article.published_at < b) for a, b in windows[lo : lo + size]))
+
+
+def each_window(windows: Sequence[tuple[datetime, datetime]], dialect: str) -> tuple[Any, Any, Any]:
+    """The [start, end) windows as a table in a statement, one row each: its (index from 0, start, end)
+    columns, for a correlated subquery per window that the database plans once, however many windows
+    (200 subqueries in one statement cost 1–2 ms of planning each on PostgreSQL)."""
+    if dialect == "postgresql":
+        w = func.unnest(cast([a for a, _ in windows], ARRAY(DateTime)), cast([b for _, b in windows], ARRAY(DateTime))
+                        ).table_valued("s", "e", with_ordinality="i").render_derived()
+        return w.c.i - 1, w.c.s, w.c.e
+    sqlite = sqlite_dialect()
+    stored = Article.published_at.type.dialect_impl(sqlite).bind_processor(sqlite)  # the text SQLite compares
+    pairs = json.dumps([[stored(a), stored(b)] for a, b in windows])
+    w = func.json_each(pairs).table_valued("key", "value")
+    return w.c.key, func.json_extract(w.c.value, "$[0]"), func.json_extract(w.c.value, "$[1]")
+
+
+@cache
+def sqlite_dialect() -> Any:
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.dialect()
 
 
 def in_ids(column, ids: Sequence[int], dialect: str):  # type: ignore[no-untyped-def]
