@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ARRAY, DateTime, Engine, Integer, and_, any_, bindparam, cast, exists, func, or_, select
+from sqlalchemy import ARRAY, DateTime, Dialect, Engine, Integer, and_, any_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from avtomon.db import chunks
@@ -119,6 +119,16 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tz).astimezone(UTC).replace(tzinfo=None)
 
 
+def split_day(d0: datetime, by: str, tz: str) -> tuple[date, date, datetime | None]:
+    """The --tz periods holding the first and the last instant of the UTC day from d0, and the local
+    midnight inside it where the second one starts (None when one period holds the whole day): a trend
+    counts a whole UTC day at once (a rollup, the index marks) and only a day cut so in two by parts."""
+    z = zone(tz)
+    first, last = (period_start(t.replace(tzinfo=UTC).astimezone(z).date(), by)
+                   for t in (d0, d0 + timedelta(days=1, microseconds=-1)))
+    return first, last, None if first == last else local_midnight(last, z)
+
+
 def utc_hour(dialect: str):  # type: ignore[no-untyped-def]
     """SQL: the UTC hour of an article's publication, to count per hour in the database (`as_hour` reads it)."""
     if dialect == "postgresql":
@@ -139,12 +149,19 @@ def count_hours(hours: dict[datetime, int], by: str, tz: str) -> Counter[date] |
     if not hours:
         return counts
     ordered = sorted(hours)
-    days, starts = _day_starts(ordered[0], ordered[-1], zone(tz))
-    if any(s.minute or s.second or s.microsecond for s in starts):
+    if not midnights_on_hours(ordered[0], ordered[-1], tz):
         return None
+    days, starts = _day_starts(ordered[0], ordered[-1], zone(tz))
     for hour in ordered:
         counts[period_start(days[bisect.bisect_right(starts, hour) - 1], by)] += hours[hour]
     return counts
+
+
+def midnights_on_hours(first: datetime, last: datetime, tz: str) -> bool:
+    """Every local midnight of --tz from `first` to `last` (naive UTC) falls on a whole UTC hour (every
+    Russian zone; not Asia/Kolkata): counts per UTC hour can then be placed in the zone's days."""
+    _, starts = _day_starts(first, last, zone(tz))
+    return not any(s.minute or s.second or s.microsecond for s in starts)
 
 
 def _day_starts(first: datetime, last: datetime, z: ZoneInfo) -> tuple[list[date], list[datetime]]:
@@ -451,26 +468,18 @@ def published_in(windows: Sequence[tuple[datetime, datetime]], size: int = 200) 
         yield or_(*(and_(Article.published_at >= a, Article.published_at < b) for a, b in windows[lo : lo + size]))
 
 
-def each_window(windows: Sequence[tuple[datetime, datetime]], dialect: str) -> tuple[Any, Any, Any]:
+def each_window(windows: Sequence[tuple[datetime, datetime]], dialect: Dialect) -> tuple[Any, Any, Any]:
     """The [start, end) windows as a table in a statement, one row each: its (index from 0, start, end)
     columns, for a correlated subquery per window that the database plans once, however many windows
     (200 subqueries in one statement cost 1–2 ms of planning each on PostgreSQL)."""
-    if dialect == "postgresql":
+    if dialect.name == "postgresql":
         w = func.unnest(cast([a for a, _ in windows], ARRAY(DateTime)), cast([b for _, b in windows], ARRAY(DateTime))
                         ).table_valued("s", "e", with_ordinality="i").render_derived()
         return w.c.i - 1, w.c.s, w.c.e
-    sqlite = sqlite_dialect()
-    stored = Article.published_at.type.dialect_impl(sqlite).bind_processor(sqlite)  # the text SQLite compares
+    stored = Article.published_at.type.dialect_impl(dialect).bind_processor(dialect)  # the text SQLite compares
     pairs = json.dumps([[stored(a), stored(b)] for a, b in windows])
     w = func.json_each(pairs).table_valued("key", "value")
     return w.c.key, func.json_extract(w.c.value, "$[0]"), func.json_extract(w.c.value, "$[1]")
-
-
-@cache
-def sqlite_dialect() -> Any:
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.dialect()
 
 
 def in_ids(column, ids: Sequence[int], dialect: str):  # type: ignore[no-untyped-def]

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import Session
@@ -35,11 +34,10 @@ from avtomon.pipeline.filters import (
     count_periods,
     counted,
     event_conditions,
-    local_midnight,
-    period_start,
     published_in,
     recent_windows,
     resolve,
+    split_day,
     utc_hour,
     zone,
 )
@@ -163,11 +161,6 @@ def sources(engine: Engine, f: Filters) -> dict[str, int]:
     return dict(sorted(((feed, n) for feed, n in found), key=lambda it: (-it[1], it[0])))
 
 
-def period_of(value: datetime, by: str, tz: ZoneInfo) -> date:
-    """The day, Monday of the week or first of the month of a stored UTC time, in zone `tz`."""
-    return period_start(value.replace(tzinfo=UTC).astimezone(tz).date(), by)
-
-
 def event_series(engine: Engine, f: Filters, by: str = "day") -> dict[str, Counter[date]]:
     """Event type → events per day, week or month (in the filters' zone) of the articles with a real date.
 
@@ -178,7 +171,7 @@ def event_series(engine: Engine, f: Filters, by: str = "day") -> dict[str, Count
     (per UTC hour in SQL).
     """
     out: dict[str, Counter[date]] = defaultdict(Counter)
-    tz = zone(f.tz)
+    zone(f.tz)  # an unknown --tz is an error even when no row is counted
     with Session(engine) as s:
         resolve(s, f)
         cond = [Article.published_guessed.is_(False), *event_conditions(f)]
@@ -187,20 +180,19 @@ def event_series(engine: Engine, f: Filters, by: str = "day") -> dict[str, Count
         edges: set[datetime] = set()
         rests: dict[datetime, tuple[date, dict[str, int]]] = {}  # cut day → the period of its longer part, totals
         windows: list[tuple[datetime, datetime]] = []
-        periods: dict[datetime, tuple[date, date]] = {}
+        periods: dict[datetime, tuple[date, date, datetime | None]] = {}  # the rows come per type and day
         for kind, utc_day, n in _per_day(s, f, cond):
             d0 = datetime.combine(as_date(utc_day), time())
             d1 = d0 + timedelta(days=1)
             if d0 not in periods:
-                periods[d0] = (period_of(d0, by, tz), period_of(d1 - timedelta(microseconds=1), by, tz))
-            first, last = periods[d0]
+                periods[d0] = split_day(d0, by, f.tz)
+            first, last, cut = periods[d0]
             if (f.since is not None and d0 < f.since) or (f.until is not None and d1 > f.until):
                 edges.add(d0)
-            elif first == last:
+            elif cut is None:
                 out[kind][first] += n
             else:
                 if d0 not in rests:
-                    cut = local_midnight(last, tz)
                     early = cut - d0 <= d1 - cut
                     rests[d0] = (last if early else first, {})
                     windows.append((d0, cut) if early else (cut, d1))

@@ -24,12 +24,12 @@ from avtomon.pipeline.filters import (
     id_parts,
     in_ids,
     local,
-    local_midnight,
     period_start,
     plan_events,
     plan_period,
     published_in,
     resolve,
+    split_day,
     utc_hour,
     zone,
 )
@@ -359,7 +359,7 @@ def _counts_from_rollups(s: Session, f: Filters, by: str, entity: int) -> Counte
     is 21:00 UTC) is split exactly: its shorter part is counted in SQL, the rest is the day's rollup
     minus that. Partial days at --since and --until are counted from the raw rows.
     """
-    zone_ = zone(f.tz)
+    zone(f.tz)  # an unknown --tz is an error even when no day is counted
     counts: Counter[date] = Counter()
     partial: list[tuple[datetime, datetime]] = []
     splits: list[tuple[date, date, int, bool]] = []  # first and last period, day total, early part counted
@@ -373,11 +373,10 @@ def _counts_from_rollups(s: Session, f: Filters, by: str, entity: int) -> Counte
         if (start, end) != (d0, d1):  # a day cut by --since or --until: its raw rows counted per period
             partial.append((start, end))
             continue
-        first, last = period_start(_d(d0, f.tz), by), period_start(_d(d1 - timedelta(microseconds=1), f.tz), by)  # type: ignore[arg-type]
-        if first == last:
+        first, last, cut = split_day(d0, by, f.tz)
+        if cut is None:
             counts[first] += total
             continue
-        cut = local_midnight(last, zone_)
         early = cut - d0 <= d1 - cut
         splits.append((first, last, total, early))
         parts.append((d0, cut) if early else (cut, d1))
@@ -410,7 +409,7 @@ def _window_counts(s: Session, f: Filters, windows: list[tuple[datetime, datetim
     numbers, not 20 000 times)."""
     if not windows:
         return []
-    i, start, end = each_window(windows, s.get_bind().dialect.name)
+    i, start, end = each_window(windows, s.get_bind().dialect)
     n = select(func.count()).where(Article.published_at >= start, Article.published_at < end, *_in_windows(f))
     found = dict(s.execute(select(i, n.scalar_subquery())).all())
     return [found.get(k, 0) for k in range(len(windows))]

@@ -14,20 +14,13 @@ at 1M articles, twice its days one by one.)
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from avtomon.models import Article
-from avtomon.pipeline.filters import (
-    Filters,
-    article_conditions,
-    count_hours,
-    local_midnight,
-    period_start,
-    zone,
-)
+from avtomon.pipeline.filters import Filters, article_conditions, count_hours, midnights_on_hours, split_day
 from avtomon.pipeline.search import mark_counts, marks_done, text_probe
 
 HOUR = timedelta(hours=1)
@@ -47,17 +40,15 @@ def word_counts(s: Session, f: Filters, by: str) -> Counter[date] | None:
     if span is None:
         return Counter()
     first, end = span
+    if not midnights_on_hours(first, end, f.tz):
+        return None
     parts: list[tuple[date, tuple[int, ...] | None]] = []
     places: list[tuple[datetime, int, int | None]] = []  # bucket start, its part, the part it is cut from
     raw: list[tuple[datetime, datetime]] = []
     day = first.date()
     while datetime.combine(day, time()) < end:
         d0 = datetime.combine(day, time())
-        cut = _midnight_within(d0, f.tz)
-        if cut is not None and (cut.minute or cut.second or cut.microsecond):
-            return None
-        if cut is not None and _period(cut - HOUR, by, f.tz) == _period(cut, by, f.tz):
-            cut = None  # a local midnight inside a week or a month: the day is counted whole
+        _, _, cut = split_day(d0, by, f.tz)  # a local midnight inside a week or a month: None, counted whole
         _plan_day(d0, max(d0, first), min(d0 + DAY, end), cut, parts, places, raw)
         day += timedelta(days=1)
     found = mark_counts(s, f.text or "", parts, f.include_irrelevant)
@@ -99,20 +90,6 @@ def _plan_day(d0: datetime, lo: datetime, hi: datetime, cut: datetime | None,
     for a, b in pieces:
         parts.append((d0.date(), None if (a, b) == (d0, d0 + DAY) else _hours(d0, a, b)))
         places.append((a, len(parts) - 1, None))
-
-
-def _midnight_within(d0: datetime, tz: str) -> datetime | None:
-    """The local midnight inside the UTC day from d0 (west of UTC the day's own, east the next day's)."""
-    for day in (d0.date(), d0.date() + timedelta(days=1)):
-        midnight = local_midnight(day, zone(tz))
-        if d0 < midnight < d0 + DAY:
-            return midnight
-    return None
-
-
-def _period(t: datetime, by: str, tz: str) -> date:
-    """The period of --tz holding the UTC time t."""
-    return period_start(t.replace(tzinfo=UTC).astimezone(zone(tz)).date(), by)
 
 
 def _hours(d0: datetime, a: datetime, b: datetime) -> tuple[int, ...]:
